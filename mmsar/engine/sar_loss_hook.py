@@ -1,0 +1,218 @@
+"""Hook that trains the region-selection modules of SAR backbones."""
+import logging
+from typing import List, Optional
+
+import torch
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+from mmengine.registry import HOOKS
+from torch import Tensor, nn
+
+from .schedules import (check_target_schedule, check_temperature,
+                        gumbel_temperature, target_rate)
+
+LOSS_MODES = ('batch', 'sample')
+
+
+def _check_loss_mode(mode: str) -> None:
+    if mode not in LOSS_MODES:
+        raise ValueError(f'unknown SAR loss mode {mode!r}; allowed: '
+                         f'{", ".join(LOSS_MODES)}')
+
+
+def find_sar_backbones(model: nn.Module) -> List[nn.Module]:
+    """SAR backbones inside ``model``, outermost first, in module order.
+
+    A SAR backbone is any module exposing ``mask_records`` (the
+    :class:`~mmsar.models.utils.mask_record.MaskRecord` list of its last
+    forward) and ``set_temperature(tau)``, as ``SARResNet`` and its
+    subclasses do. Modules nested inside a found backbone are not returned.
+    """
+    found, inside = [], []
+    for name, module in model.named_modules():
+        if any(name.startswith(prefix) for prefix in inside):
+            continue
+        if hasattr(module, 'mask_records') and callable(
+                getattr(module, 'set_temperature', None)):
+            found.append(module)
+            inside.append(f'{name}.' if name else '')
+    return found
+
+
+def refine_loss(rates: Tensor, target: float, mode: str = 'batch') -> Tensor:
+    """Activation-rate loss of SAR, unweighted.
+
+    Args:
+        rates (Tensor): Activation rates r_{b,n} of shape (N, B): N refine
+            blocks, B samples.
+        target (float): Target rate t.
+        mode (str): ``'batch'`` (Eq. 10):
+            (1/N) sum_n ((1/B) sum_b r_{b,n} - t)^2, or ``'sample'``
+            (Eq. 11): (1/N) sum_n (1/B) sum_b (r_{b,n} - t)^2.
+
+    Returns:
+        Tensor: Scalar loss.
+    """
+    _check_loss_mode(mode)
+    if mode == 'batch':
+        return (rates.mean(dim=1) - target).pow(2).mean()
+    return (rates - target).pow(2).mean()
+
+
+@HOOKS.register_module()
+class SARLossHook(Hook):
+    """Adds the SAR activation-rate loss and schedules the SAR training.
+
+    Works with any mmdet detector, mmseg segmentor or mmpretrain classifier
+    whose backbone is a SAR backbone (see :func:`find_sar_backbones`):
+
+    - In every ``mode='loss'`` forward of the model, adds
+      ``loss_sar = loss_weight * L`` to the returned loss dict, with L of
+      Eq. 10 (``mode='batch'``) or Eq. 11 (``mode='sample'``) over the
+      refine blocks of all SAR backbones. The term is added inside the
+      model's forward (a forward hook), so DistributedDataParallel sees it.
+    - Sets the target rate t and the Gumbel temperature tau before every
+      training iteration from the progress p = runner.iter /
+      runner.max_iters (see :func:`~mmsar.engine.schedules.target_rate` and
+      :func:`~mmsar.engine.schedules.gumbel_temperature`). Both depend only
+      on p, so epoch- and iteration-based loops and resumed runs follow the
+      same curves.
+    - Logs, next to the losses: ``sar_rate`` (activation rate averaged over
+      blocks and samples), ``sar_rate_stage{i}`` (the same per SAR stage),
+      ``sar_target`` and ``sar_tau``.
+
+    The schedules are evaluated at the start of each iteration, so the last
+    one uses p = (max_iters - 1) / max_iters. Validation and testing do not
+    use the loss; SAR backbones select regions deterministically in eval
+    mode, so the temperature does not affect them. mmpretrain heads return
+    their loss under the key ``loss``, which hides mmengine's total in the
+    log; the optimised total still includes ``loss_sar``.
+
+    Example:
+        >>> custom_hooks = [
+        ...     dict(type='SARLossHook', target_rate=0.5, loss_weight=1.0)
+        ... ]
+
+    Args:
+        target_rate (float): Final target activation rate t, in [0, 1].
+        loss_weight (float): Factor lambda of the loss, >= 0. The paper uses
+            1.0 on CIFAR and 0.5 on ImageNet. Defaults to 1.0.
+        mode (str): ``'batch'`` (Eq. 10, paper's) or ``'sample'`` (Eq. 11).
+            Defaults to 'batch'.
+        schedule (str): Target-rate schedule: ``'step'`` (paper's: 1.0, then
+            three equal steps down to ``target_rate``, the last at
+            ``step_end``), ``'linear'`` or ``'constant'``. Defaults to 'step'.
+        step_end (float): Fraction of training, in (0, 1], at which the
+            target rate reaches ``target_rate``. Defaults to 0.5.
+        tau_start (float): Gumbel temperature at the start. Defaults to 1.0.
+        tau_end (float): Gumbel temperature at the end, in
+            (0, tau_start]. Defaults to 0.01.
+    """
+
+    # No ordering constraint with the standard hooks: this hook only sets
+    # the schedules before the iteration and acts inside the forward pass.
+    priority = 'NORMAL'
+
+    def __init__(self,
+                 target_rate: float,
+                 loss_weight: float = 1.0,
+                 mode: str = 'batch',
+                 schedule: str = 'step',
+                 step_end: float = 0.5,
+                 tau_start: float = 1.0,
+                 tau_end: float = 0.01) -> None:
+        check_target_schedule(schedule, target_rate, step_end)
+        check_temperature(tau_start, tau_end)
+        _check_loss_mode(mode)
+        if loss_weight < 0:
+            raise ValueError(f'loss_weight must be >= 0, got {loss_weight}')
+        self.target_rate = target_rate
+        self.loss_weight = loss_weight
+        self.mode = mode
+        self.schedule = schedule
+        self.step_end = step_end
+        self.tau_start = tau_start
+        self.tau_end = tau_end
+        self._backbones: List[nn.Module] = []
+        self._handle: Optional[torch.utils.hooks.RemovableHandle] = None
+        self._target = 1.0
+        self._tau = tau_start
+
+    def before_train(self, runner) -> None:
+        """Find the SAR backbones, hook the model and set the schedules."""
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        self._backbones = find_sar_backbones(model)
+        if not self._backbones:
+            raise RuntimeError(
+                f'SARLossHook needs a SAR backbone (e.g. SARResNet), but '
+                f'the model {type(model).__name__} has none. Use a SAR '
+                'backbone in the model config or remove SARLossHook from '
+                'custom_hooks.')
+        self._warn_if_duplicated(runner)
+        if self._handle is not None:
+            self._handle.remove()
+        self._handle = model.register_forward_hook(self._add_sar_terms,
+                                                   with_kwargs=True)
+        self._apply_schedules(runner)
+
+    def before_train_iter(self,
+                          runner,
+                          batch_idx: int,
+                          data_batch=None) -> None:
+        """Set target rate and temperature for this iteration."""
+        self._apply_schedules(runner)
+
+    def after_train(self, runner) -> None:
+        """Unhook the model."""
+        if self._handle is not None:
+            self._handle.remove()
+            self._handle = None
+
+    def _apply_schedules(self, runner) -> None:
+        progress = min(runner.iter / max(runner.max_iters, 1), 1.0)
+        self._target = target_rate(progress, self.target_rate, self.schedule,
+                                   self.step_end)
+        self._tau = gumbel_temperature(progress, self.tau_start, self.tau_end)
+        for backbone in self._backbones:
+            backbone.set_temperature(self._tau)
+
+    def _warn_if_duplicated(self, runner) -> None:
+        mine = [hook for hook in runner.hooks if isinstance(hook, SARLossHook)]
+        if len(mine) > 1 and mine[0] is self:
+            print_log(
+                f'{len(mine)} SARLossHook instances are registered; each one '
+                'writes loss_sar and sets the Gumbel temperature, so the last '
+                'one overrides the others. Keep a single SARLossHook in '
+                'custom_hooks.',
+                logger='current',
+                level=logging.WARNING)
+
+    def _add_sar_terms(self, module: nn.Module, args, kwargs, output):
+        """Forward hook: add ``loss_sar`` and the rate logs in loss mode."""
+        if kwargs.get('mode') != 'loss':
+            return None
+        if not isinstance(output, dict):
+            raise TypeError(
+                f'SARLossHook expects {type(module).__name__} to return a '
+                f'dict of losses in loss mode, got {type(output).__name__}')
+        records = [
+            record for backbone in self._backbones
+            for record in backbone.mask_records
+        ]
+        if not records:
+            raise RuntimeError(
+                'SARLossHook found no mask records after the forward pass: '
+                'the SAR backbone has no refine block or was not run.')
+        rates = torch.stack([record.rates.float() for record in records])
+        output['loss_sar'] = self.loss_weight * refine_loss(
+            rates, self._target, self.mode)
+        rates = rates.detach()
+        output['sar_rate'] = rates.mean()
+        for stage in sorted({record.stage for record in records}):
+            rows = [i for i, rec in enumerate(records) if rec.stage == stage]
+            output[f'sar_rate_stage{stage}'] = rates[rows].mean()
+        output['sar_target'] = rates.new_tensor(self._target)
+        output['sar_tau'] = rates.new_tensor(self._tau)
+        return output

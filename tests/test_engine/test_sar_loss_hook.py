@@ -1,0 +1,246 @@
+import glob
+import logging
+import os.path as osp
+from types import SimpleNamespace
+from unittest import mock
+
+import pytest
+import torch
+from mmengine.registry import HOOKS
+from mmengine.runner import Runner
+from sar_hook_testing import FakeSARBackbone, FakeSARModel, RandomImages
+from sar_hook_testing import RecordSAR
+from torch import nn
+
+from mmsar.engine import SARLossHook, find_sar_backbones, refine_loss
+from mmsar.engine.schedules import gumbel_temperature, target_rate
+from mmsar.models.utils.mask_record import MaskRecord
+
+# r_{b,n} for N = 2 blocks, B = 2 samples.
+RATES = torch.tensor([[0.25, 0.75], [1.0, 0.5]])
+
+
+def test_batch_loss_by_hand():
+    # block means 0.5, 0.75: ((0.5 - 0.5)^2 + (0.75 - 0.5)^2) / 2
+    assert refine_loss(RATES, 0.5, 'batch').item() == pytest.approx(0.03125)
+
+
+def test_sample_loss_by_hand():
+    # (0.0625 + 0.0625) / 2 and (0.25 + 0) / 2, averaged over blocks
+    assert refine_loss(RATES, 0.5, 'sample').item() == pytest.approx(0.09375)
+
+
+def test_loss_rates_from_masks():
+    masks = torch.zeros(2, 2, 2, 2)
+    masks[0, 0, 0] = 1  # 2 of 8 cells: r = 0.25
+    masks[1] = 1  # r = 1
+    record = MaskRecord(0, 0, masks, (8, 8))
+    rates = record.rates.view(1, 2)
+    assert refine_loss(rates, 0.0, 'batch').item() == pytest.approx(0.390625)
+    assert refine_loss(rates, 0.0, 'sample').item() == pytest.approx(0.53125)
+
+
+def test_unknown_loss_mode():
+    with pytest.raises(ValueError, match="unknown SAR loss mode 'mean'"):
+        refine_loss(RATES, 0.5, 'mean')
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(target_rate=1.2), 'target rate must be in [0, 1], got 1.2'),
+    (dict(loss_weight=-1.0), 'loss_weight must be >= 0, got -1.0'),
+    (dict(mode='mean'), "unknown SAR loss mode 'mean'; allowed: batch"),
+    (dict(schedule='cos'), "unknown target-rate schedule 'cos'; allowed"),
+    (dict(step_end=0), 'step_end must be in (0, 1], got 0'),
+    (dict(tau_start=0.01, tau_end=0.1), 'tau_end (0.1) must not exceed'),
+    (dict(tau_end=-0.1), 'must be positive'),
+])
+def test_invalid_settings(kwargs, message):
+    args = dict(target_rate=0.5)
+    args.update(kwargs)
+    with pytest.raises(ValueError) as error:
+        SARLossHook(**args)
+    assert message in str(error.value)
+
+
+def test_registered_in_root_registry():
+    hook = HOOKS.build(dict(type='SARLossHook', target_rate=0.3))
+    assert isinstance(hook, SARLossHook)
+    assert hook.target_rate == 0.3
+
+
+def test_find_sar_backbones_skips_nested_modules():
+    outer = FakeSARBackbone()
+    outer.inner = FakeSARBackbone()
+    model = nn.Sequential(nn.Linear(2, 2), outer, FakeSARBackbone())
+    found = find_sar_backbones(model)
+    assert found == [outer, model[2]]
+    assert find_sar_backbones(outer) == [outer]
+    assert find_sar_backbones(nn.Linear(2, 2)) == []
+
+
+def fake_runner(model, hooks=(), iter=0, max_iters=10):
+    return SimpleNamespace(model=model,
+                           hooks=list(hooks),
+                           iter=iter,
+                           max_iters=max_iters)
+
+
+def test_no_sar_backbone_error():
+    hook = SARLossHook(target_rate=0.5)
+    with pytest.raises(RuntimeError) as error:
+        hook.before_train(fake_runner(nn.Linear(2, 2), [hook]))
+    assert 'needs a SAR backbone' in str(error.value)
+    assert 'Linear' in str(error.value)
+
+
+def test_double_hook_warning():
+    hooks = [SARLossHook(target_rate=0.5), SARLossHook(target_rate=0.3)]
+    runner = fake_runner(FakeSARModel(), hooks)
+    with mock.patch('mmsar.engine.sar_loss_hook.print_log') as log:
+        for hook in hooks:
+            hook.before_train(runner)
+    log.assert_called_once()
+    assert '2 SARLossHook instances' in log.call_args.args[0]
+    assert log.call_args.kwargs['level'] == logging.WARNING
+
+
+def test_single_hook_does_not_warn():
+    hook = SARLossHook(target_rate=0.5)
+    with mock.patch('mmsar.engine.sar_loss_hook.print_log') as log:
+        hook.before_train(fake_runner(FakeSARModel(), [hook]))
+    log.assert_not_called()
+
+
+def test_forward_hook_only_in_loss_mode():
+    model = FakeSARModel()
+    hook = SARLossHook(target_rate=0.2, loss_weight=2.0, mode='sample')
+    hook.before_train(fake_runner(model, [hook], iter=9, max_iters=10))
+    images = torch.randn(3, 3, 8, 8)
+    assert isinstance(model(images), torch.Tensor)
+    losses = model(images, mode='loss')
+    rates = torch.stack([r.rates for r in model.backbone.mask_records])
+    assert rates.shape == (4, 3)
+    assert losses['loss_sar'].item() == pytest.approx(
+        2.0 * ((rates - 0.2)**2).mean().item())
+    assert losses['sar_rate'].item() == pytest.approx(rates.mean().item())
+    assert losses['sar_rate_stage0'].item() == pytest.approx(
+        rates[:2].mean().item())
+    assert losses['sar_rate_stage1'].item() == pytest.approx(
+        rates[2:].mean().item())
+    assert losses['sar_target'].item() == pytest.approx(0.2)
+    assert losses['sar_tau'].item() == pytest.approx(0.01**0.9)
+    assert not losses['sar_rate'].requires_grad
+    losses['loss_sar'].backward()
+    assert model.backbone.mask_logits.grad.abs().sum() > 0
+
+    hook.after_train(None)
+    assert 'loss_sar' not in model(images, mode='loss')
+
+
+def build_runner(work_dir, name, max_iters=6, resume=False, hooks=()):
+    return Runner(
+        model=FakeSARModel(),
+        work_dir=str(work_dir),
+        experiment_name=name,
+        train_dataloader=dict(dataset=RandomImages(),
+                              sampler=dict(type='DefaultSampler',
+                                           shuffle=False),
+                              collate_fn=dict(type='default_collate'),
+                              batch_size=2,
+                              num_workers=0),
+        train_cfg=dict(by_epoch=False, max_iters=max_iters),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.5)),
+        custom_hooks=[
+            dict(type='SARLossHook',
+                 target_rate=0.25,
+                 loss_weight=1.0,
+                 step_end=0.5)
+        ] + list(hooks),
+        default_hooks=dict(logger=dict(type='LoggerHook', interval=1),
+                           checkpoint=dict(type='CheckpointHook',
+                                           interval=3,
+                                           by_epoch=False)),
+        log_processor=dict(by_epoch=False),
+        resume=resume,
+        load_from=osp.join(str(work_dir), 'iter_3.pth') if resume else None,
+        randomness=dict(seed=0),
+        default_scope='mmengine')
+
+
+# target 0.25, step_end 0.5, 6 iterations: p = i / 6 crosses a step each
+# iteration until i = 3.
+EXPECTED_TARGETS = [1.0, 0.75, 0.5, 0.25, 0.25, 0.25]
+
+
+def test_runner_training(tmp_path):
+    record = RecordSAR()
+    runner = build_runner(tmp_path, 'sar_hook_train', hooks=[record])
+    runner.train()
+
+    assert record.tau_at_start == pytest.approx(1.0)
+    assert sorted(record.iters) == list(range(6))
+    for i, expected_target in enumerate(EXPECTED_TARGETS):
+        it = record.iters[i]
+        tau = gumbel_temperature(i / 6)
+        assert it['sar_target'] == pytest.approx(expected_target)
+        assert it['sar_target'] == pytest.approx(
+            target_rate(i / 6, 0.25, 'step', 0.5))
+        assert it['sar_tau'] == pytest.approx(tau)
+        assert it['backbone_tau'] == pytest.approx(tau)
+        assert it['loss_sar'] == pytest.approx(
+            refine_loss(it['rates'], expected_target).item())
+        assert it['loss'] == pytest.approx(it['loss_task'] + it['loss_sar'])
+        assert it['sar_rate'] == pytest.approx(it['rates'].mean().item())
+
+    log_file, = glob.glob(osp.join(str(tmp_path), '*', '*.log'))
+    with open(log_file) as f:
+        train_lines = [line for line in f if 'Iter(train)' in line]
+    assert len(train_lines) == 6
+    for key in ('loss_sar', 'sar_rate', 'sar_rate_stage0', 'sar_rate_stage1',
+                'sar_target', 'sar_tau'):
+        assert all(f'{key}: ' in line for line in train_lines), key
+    assert 'sar_target: 0.2500' in train_lines[-1]
+
+    # the hook is removed after training
+    assert 'loss_sar' not in runner.model(torch.randn(2, 3, 8, 8), mode='loss')
+
+
+def test_runner_resume_continues_schedules(tmp_path):
+    uninterrupted = RecordSAR()
+    build_runner(tmp_path, 'sar_hook_full', hooks=[uninterrupted]).train()
+    assert osp.exists(osp.join(str(tmp_path), 'iter_3.pth'))
+
+    resumed = RecordSAR()
+    build_runner(tmp_path, 'sar_hook_resumed', resume=True,
+                 hooks=[resumed]).train()
+    assert resumed.tau_at_start == pytest.approx(gumbel_temperature(3 / 6))
+    assert sorted(resumed.iters) == [3, 4, 5]
+    for i in (3, 4, 5):
+        for key in ('sar_target', 'sar_tau', 'backbone_tau'):
+            assert resumed.iters[i][key] == pytest.approx(
+                uninterrupted.iters[i][key]), (i, key)
+
+
+def test_ddp_with_unused_parameter_search(tmp_path):
+    """loss_sar is built inside forward, so DDP's unused-parameter search
+    sees ``mask_logits``, which only ``loss_sar`` depends on."""
+    from mmengine.model import MMDistributedDataParallel
+    from mmengine.optim import OptimWrapper
+    torch.distributed.init_process_group('gloo',
+                                         init_method=f'file://{tmp_path}/pg',
+                                         rank=0,
+                                         world_size=1)
+    try:
+        model = MMDistributedDataParallel(FakeSARModel(),
+                                          find_unused_parameters=True)
+        hook = SARLossHook(target_rate=0.0)
+        hook.before_train(fake_runner(model, [hook], iter=9, max_iters=10))
+        optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+        before = model.module.backbone.mask_logits.detach().clone()
+        for _ in range(2):
+            log_vars = model.train_step(dict(inputs=torch.randn(2, 3, 8, 8)),
+                                        optim)
+        assert 'loss_sar' in log_vars
+        assert not torch.equal(before, model.module.backbone.mask_logits)
+    finally:
+        torch.distributed.destroy_process_group()
