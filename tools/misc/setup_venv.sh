@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Create .venv with the pinned OpenMMLab stack on a CPU machine (Python 3.11).
+#
+# mmcv 2.1.0 has no wheels on PyPI, so it is built from its sdist once (about
+# 6 minutes on 2 cores) and the wheel is cached in $MMSAR_CACHE (default
+# ~/.cache/mmsar) so that later installs and fresh clones reuse it.
+set -euo pipefail
+
+VENV=${VENV:-.venv}
+PYTHON=${PYTHON:-python3}
+CACHE=${MMSAR_CACHE:-$HOME/.cache/mmsar}
+TORCH_PINS=${TORCH_PINS:-"torch==2.14.1 torchvision==0.29.1"}
+MMCV_VERSION=2.1.0
+
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+if [ ! -x "$VENV/bin/python" ]; then
+    log "creating $VENV with $($PYTHON --version)"
+    "$PYTHON" -m venv "$VENV"
+fi
+PIP="$VENV/bin/python -m pip"
+$PIP install --quiet --upgrade pip
+# setuptools 82 dropped pkg_resources, which mmcv's setup.py and mmengine's
+# `mmdet::` config lookup import; torch wants >= 77.
+$PIP install --quiet "setuptools>=77,<82" wheel ninja
+
+log "installing $TORCH_PINS"
+# shellcheck disable=SC2086
+$PIP install --quiet $TORCH_PINS
+
+build_mmcv() {
+    local work
+    work=$(mktemp -d)
+    log "building mmcv $MMCV_VERSION with ops from source (about 6 minutes on 2 cores)"
+    $PIP download --quiet --no-deps --no-binary :all: --no-build-isolation \
+        "mmcv==$MMCV_VERSION" -d "$work"
+    tar -xzf "$work"/mmcv-"$MMCV_VERSION".tar.gz -C "$work"
+    # torch >= 2.10 headers need C++20; mmcv's setup.py hard-codes older standards.
+    sed -i -e 's/-std=c++14/-std=c++20/g' -e 's/-std=c++17/-std=c++20/g' \
+        "$work/mmcv-$MMCV_VERSION/setup.py"
+    (cd "$work/mmcv-$MMCV_VERSION" &&
+        MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
+        "$OLDPWD/$VENV/bin/python" -m pip wheel --quiet --no-deps \
+        --no-build-isolation . -w "$CACHE/wheels")
+    rm -rf "$work"
+}
+
+mkdir -p "$CACHE/wheels"
+if ! ls "$CACHE"/wheels/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1; then
+    $PIP install --quiet opencv-python-headless addict yapf packaging pyyaml Pillow "mmengine==0.10.7"
+    build_mmcv
+fi
+log "installing mmcv $MMCV_VERSION from $CACHE/wheels"
+$PIP install --quiet opencv-python-headless
+$PIP install --quiet "$CACHE"/wheels/mmcv-"$MMCV_VERSION"-*.whl
+
+log "installing the OpenMMLab stack and mmsar"
+$PIP install --quiet -r requirements.txt
+$PIP install --quiet --no-deps --no-build-isolation -e .
+log "done: $($VENV/bin/python -c 'import torch, mmcv, mmdet, mmseg, mmpretrain; print(f"torch {torch.__version__}, mmcv {mmcv.__version__}, mmdet {mmdet.__version__}, mmseg {mmseg.__version__}, mmpretrain {mmpretrain.__version__}")')"
