@@ -1,5 +1,9 @@
 """mmsar: Spatially Adaptive feature Refinement (SAR) backbones for OpenMMLab."""
 from . import engine  # noqa: F401  (registers SARLossHook)
+from . import models  # noqa: F401  (registers the backbones)
+from .utils import register_checkpoint_safe_globals
 from .version import __version__
+
+register_checkpoint_safe_globals()
 
 __all__ = ['__version__']

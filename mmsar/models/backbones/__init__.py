@@ -1,0 +1,3 @@
+from .sar_resnet import SARResNet, SARResNetCifar
+
+__all__ = ['SARResNet', 'SARResNetCifar']

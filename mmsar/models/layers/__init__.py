@@ -1,0 +1,11 @@
+from .patch_grid import (apply_group_masks, cell_bounds, cell_index,
+                         upsample_masks, upsample_nearest)
+from .region_selection import RegionSelection, fixed_masks, gumbel_hard_mask
+from .res_blocks import BasicBlock, Bottleneck, make_shortcut
+from .sar_module import FusionGate, SARModule
+
+__all__ = [
+    'apply_group_masks', 'cell_bounds', 'cell_index', 'upsample_masks',
+    'upsample_nearest', 'RegionSelection', 'fixed_masks', 'gumbel_hard_mask',
+    'BasicBlock', 'Bottleneck', 'make_shortcut', 'FusionGate', 'SARModule'
+]

@@ -1,0 +1,125 @@
+"""Region selection: which patches of each channel group a refine block computes."""
+import math
+from typing import Optional
+
+import torch
+import torch.nn as nn
+from mmcv.cnn import build_norm_layer
+from mmengine.model import BaseModule
+from torch import Tensor
+
+# Initial logit gap between "on" and "off": masks start fully on in eval mode
+# and on with probability sigmoid(4) = 0.98 under Gumbel noise, which keeps
+# the straight-through gradient large enough for the rate loss to act.
+INIT_ON_LOGIT = 4.0
+
+
+def gumbel_hard_mask(logits: Tensor, tau: float) -> Tensor:
+    """Straight-through Gumbel-softmax over (off, on) (Eqs. 8 and 9).
+
+    Args:
+        logits (Tensor): Logits of shape (..., 2), last dim = (off, on).
+        tau (float): Softmax temperature of the backward relaxation.
+
+    Returns:
+        Tensor: Hard 0/1 "on" decisions of shape (...), whose gradient is
+        that of the soft "on" probability.
+    """
+    gumbels = -torch.empty_like(logits).exponential_().log()
+    perturbed = logits + gumbels
+    soft = torch.softmax(perturbed / tau, dim=-1)[..., 1]
+    hard = (perturbed[..., 1] > perturbed[..., 0]).to(soft.dtype)
+    # soft - soft.detach() is exactly zero: values stay exact 0/1.
+    return hard + (soft - soft.detach())
+
+
+class RegionSelection(BaseModule):
+    """Predicts G binary K x K masks from a base-branch feature map (Eq. 2).
+
+    grouped 3x3 conv (C -> 4G) - norm - ReLU - adaptive avg pool (K x K) -
+    grouped 1x1 conv with bias (4G -> 2G logits, (off, on) per group).
+    Training samples hard masks with straight-through Gumbel-softmax at
+    temperature ``tau``; evaluation is deterministic (on iff "on" wins).
+
+    Args:
+        in_channels (int): Channels of the base feature map.
+        groups (int): G, the number of masks (channel groups).
+        grid (int): K, masks are K x K.
+        norm_cfg (dict): Norm after the 3x3 conv.
+        init_cfg (dict, optional): Initialization config.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 groups: int,
+                 grid: int,
+                 norm_cfg: dict = dict(type='BN'),
+                 init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        self.groups = groups
+        self.grid = grid
+        self.tau = 1.0
+        self.forced_rate: Optional[float] = None
+        self.conv = nn.Conv2d(
+            in_channels, 4 * groups, 3, padding=1, groups=groups, bias=False)
+        self.norm = build_norm_layer(norm_cfg, 4 * groups)[1]
+        self.relu = nn.ReLU(inplace=True)
+        self.pool = nn.AdaptiveAvgPool2d(grid)
+        self.logits = nn.Conv2d(4 * groups, 2 * groups, 1, groups=groups)
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        nn.init.normal_(self.logits.weight, std=0.01)
+        with torch.no_grad():
+            bias = self.logits.bias.view(self.groups, 2)
+            bias[:, 0] = 0.
+            bias[:, 1] = INIT_ON_LOGIT
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Masks (N, G, K, K) of 0/1 floats for features x (N, C, h, w)."""
+        logits = self.logits(self.pool(self.relu(self.norm(self.conv(x)))))
+        n = logits.shape[0]
+        logits = logits.view(n, self.groups, 2, self.grid, self.grid)
+        logits = logits.permute(0, 1, 3, 4, 2)
+        if self.forced_rate is not None:
+            return self._forced_masks(n, logits)
+        if self.training:
+            return gumbel_hard_mask(logits, self.tau)
+        return (logits[..., 1] > logits[..., 0]).to(logits.dtype)
+
+    def _forced_masks(self, batch_size: int, like: Tensor) -> Tensor:
+        """Masks with ``round(rate * K * K)`` cells on in every group.
+
+        The cells are a fixed pseudo-random choice per group, the same for
+        every sample, so that benchmarks and FLOPs counts of randomly
+        initialised models can be run at a chosen activation rate.
+        """
+        cells = self.grid * self.grid
+        num_on = round(self.forced_rate * cells)
+        generator = torch.Generator().manual_seed(cells * 1000 + self.groups)
+        order = torch.stack([
+            torch.randperm(cells, generator=generator)
+            for _ in range(self.groups)
+        ])
+        masks = (order < num_on).to(like.dtype).to(like.device)
+        masks = masks.view(1, self.groups, self.grid, self.grid)
+        return masks.expand(batch_size, -1, -1, -1).contiguous()
+
+
+def fixed_masks(kind: str, groups: int, grid: int) -> Tensor:
+    """Data-independent masks (1, G, K, K) of the Table I ablations.
+
+    ``'center'`` selects the cells whose centres lie in the centred square of
+    half the grid's area; ``'uniform'`` selects every other cell
+    (a checkerboard).
+    """
+    idx = torch.arange(grid, dtype=torch.float32)
+    if kind == 'center':
+        inside = (idx + 0.5 - grid / 2).abs() < grid / (2 * math.sqrt(2))
+        cells = inside[:, None] & inside[None, :]
+    elif kind == 'uniform':
+        cells = (idx[:, None] + idx[None, :]) % 2 == 0
+    else:
+        raise ValueError(f'Unknown fixed mask kind {kind!r}; '
+                         "expected 'center' or 'uniform'.")
+    return cells.float().expand(1, groups, grid, grid).contiguous()

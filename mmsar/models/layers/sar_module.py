@@ -1,0 +1,243 @@
+"""The SAR module: a base branch, a masked refinement branch and their fusion."""
+from typing import List, Optional, Tuple, Type
+
+import torch
+import torch.nn as nn
+from mmcv.cnn import build_conv_layer, build_norm_layer
+from mmengine.model import BaseModule, ModuleList
+from torch import Tensor
+
+from ..utils.mask_record import MaskRecord
+from .patch_grid import upsample_masks, upsample_nearest
+from .region_selection import RegionSelection, fixed_masks
+from .res_blocks import BasicBlock, Bottleneck, make_shortcut
+
+BRANCHES = ('both', 'base', 'refine')
+MASK_MODES = ('learned', 'center', 'uniform')
+
+
+def conv1x1_norm(in_channels: int, out_channels: int,
+                 conv_cfg: Optional[dict], norm_cfg: dict) -> nn.Sequential:
+    """A 1x1 conv + norm that aligns the width of one branch to the other."""
+    return nn.Sequential(
+        build_conv_layer(conv_cfg, in_channels, out_channels, 1, bias=False),
+        build_norm_layer(norm_cfg, out_channels)[1])
+
+
+class FusionGate(BaseModule):
+    """Channel weights a = sigmoid(FC(ReLU(FC(GAP(x))))) of Eq. 5.
+
+    Bias-free FCs with reduction 16; a small initialisation makes ``a`` start
+    near 0.5, an even mix of the two branches.
+
+    Args:
+        channels (int): C, the width of the fused feature.
+        reduction (int): Hidden width is ``max(1, C // reduction)``.
+    """
+
+    def __init__(self, channels: int, reduction: int = 16, init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        hidden = max(1, channels // reduction)
+        self.fc1 = nn.Linear(channels, hidden, bias=False)
+        self.relu = nn.ReLU(inplace=True)
+        self.fc2 = nn.Linear(hidden, channels, bias=False)
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        nn.init.normal_(self.fc1.weight, std=0.01)
+        nn.init.normal_(self.fc2.weight, std=0.01)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Weights (N, C, 1, 1) in (0, 1) for features x (N, C, h, w)."""
+        weights = self.fc2(self.relu(self.fc1(x.mean((2, 3)))))
+        return torch.sigmoid(weights)[:, :, None, None]
+
+
+class SARModule(BaseModule):
+    """One SAR stage of ``num_blocks`` residual blocks (Fig. 2).
+
+    The input x (N, C_in, H, W) goes through
+
+    - the base branch: ``num_blocks - 1`` blocks of width C / alpha; the
+      first downsamples by ``base_stride`` (an extra 3x3/2 average pool
+      first when it is 4), or, with ``base_dilated``, keeps the resolution
+      and dilates its 3x3 convs by ``base_stride`` (SAR-dil);
+    - the refinement branch: ``num_blocks - 1`` refine blocks of width
+      C * beta at full resolution with grouped convs; refine block i
+      computes group g only on the cells that mask g of region-selection
+      module i (fed by base block i) turns on;
+    - the fusion: y = ReLU(a * up(base) + (1 - a) * refine), both branches
+      first aligned to C channels by a 1x1 conv + norm when alpha or beta
+      is not 1.
+
+    The output has shape (N, C, H, W). The masks of the last forward are
+    kept in ``mask_records``.
+
+    Args:
+        block (type): ``BasicBlock`` or ``Bottleneck``.
+        in_channels (int): C_in.
+        out_channels (int): C.
+        num_blocks (int): Blocks of the plain ResNet stage this replaces
+            (at least 2).
+        groups (int): G, channel groups (masks) of the refinement branch.
+        grid (int): K, masks are K x K.
+        base_stride (int): s, 2 or 4.
+        base_reduction (int): alpha, base width is C / alpha.
+        refine_expansion (int): beta, refine width is C * beta.
+        stage_index (int): Index of the stage, stored in the mask records.
+        branches (str): ``'both'``, or ``'base'`` / ``'refine'`` to keep a
+            single branch (Table I ablations).
+        mask_mode (str): ``'learned'`` region selection, or fixed
+            ``'center'`` / ``'uniform'`` masks (Table I ablations).
+        base_dilated (bool): SAR-dil, see above.
+        with_cp (bool): Use checkpointing in the blocks.
+        conv_cfg (dict, optional): Conv layers config.
+        norm_cfg (dict): Norm layers config.
+    """
+
+    def __init__(self,
+                 block: Type[BasicBlock],
+                 in_channels: int,
+                 out_channels: int,
+                 num_blocks: int,
+                 groups: int,
+                 grid: int,
+                 base_stride: int = 2,
+                 base_reduction: int = 2,
+                 refine_expansion: int = 1,
+                 stage_index: int = 0,
+                 branches: str = 'both',
+                 mask_mode: str = 'learned',
+                 base_dilated: bool = False,
+                 with_cp: bool = False,
+                 conv_cfg: Optional[dict] = None,
+                 norm_cfg: dict = dict(type='BN'),
+                 init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        self.groups = groups
+        self.grid = grid
+        self.base_stride = base_stride
+        self.stage_index = stage_index
+        self.branches = branches
+        self.mask_mode = mask_mode
+        self.base_dilated = base_dilated
+        self.mask_records: List[MaskRecord] = []
+        common = dict(with_cp=with_cp, conv_cfg=conv_cfg, norm_cfg=norm_cfg)
+        base_width = out_channels // base_reduction
+        refine_width = out_channels * refine_expansion
+        num_branch_blocks = num_blocks - 1
+        use_base = branches in ('both', 'base')
+        use_refine = branches in ('both', 'refine')
+
+        self.base_pool = None
+        self.base_blocks = ModuleList()
+        self.base_align = None
+        if use_base:
+            if base_stride == 4 and not base_dilated:
+                self.base_pool = nn.AvgPool2d(3, stride=2, padding=1)
+            first_stride = 1 if base_dilated else 2
+            dilation = base_stride if base_dilated else 1
+            for i in range(num_branch_blocks):
+                block_in = in_channels if i == 0 else base_width
+                self.base_blocks.append(
+                    block(
+                        block_in,
+                        base_width,
+                        stride=first_stride if i == 0 else 1,
+                        dilation=dilation,
+                        downsample=make_shortcut(
+                            block_in, base_width,
+                            first_stride if i == 0 else 1, conv_cfg,
+                            norm_cfg),
+                        **common))
+            if base_width != out_channels:
+                self.base_align = conv1x1_norm(base_width, out_channels,
+                                               conv_cfg, norm_cfg)
+
+        self.refine_blocks = ModuleList()
+        self.selectors = ModuleList()
+        self.refine_align = None
+        if use_refine:
+            for i in range(num_branch_blocks):
+                block_in = in_channels if i == 0 else refine_width
+                self.refine_blocks.append(
+                    block(
+                        block_in,
+                        refine_width,
+                        groups=groups,
+                        downsample=make_shortcut(block_in, refine_width, 1,
+                                                 conv_cfg, norm_cfg),
+                        **common))
+                if mask_mode == 'learned':
+                    # Without a base branch, masks come from the refine
+                    # block's own input.
+                    select_in = base_width if use_base else block_in
+                    self.selectors.append(
+                        RegionSelection(select_in, groups, grid, norm_cfg))
+            if mask_mode != 'learned':
+                self.register_buffer(
+                    'fixed_masks',
+                    fixed_masks(mask_mode, groups, grid),
+                    persistent=False)
+            if refine_width != out_channels:
+                self.refine_align = conv1x1_norm(refine_width, out_channels,
+                                                 conv_cfg, norm_cfg)
+        self.gate = FusionGate(out_channels) if branches == 'both' else None
+
+    def base_branch(self, x: Tensor) -> List[Tensor]:
+        """Outputs of every base block, each (N, C / alpha, H / s, W / s)."""
+        if self.base_pool is not None:
+            x = self.base_pool(x)
+        feats = []
+        for blk in self.base_blocks:
+            x = blk(x)
+            feats.append(x)
+        return feats
+
+    def select(self, index: int, base_feats: List[Tensor],
+               refine_in: Tensor) -> Tensor:
+        """Cell masks (N, G, K, K) of refine block ``index``."""
+        if self.mask_mode != 'learned':
+            return self.fixed_masks.expand(refine_in.shape[0], -1, -1, -1)
+        source = base_feats[index] if base_feats else refine_in
+        return self.selectors[index](source)
+
+    def refine_branch(self, x: Tensor,
+                      base_feats: List[Tensor]) -> Tuple[Tensor, list]:
+        """Masked refinement (training paradigm, Eq. 3).
+
+        Returns the refined feature (N, C * beta, H, W) and the mask records.
+        """
+        records = []
+        size = tuple(x.shape[-2:])
+        for i, blk in enumerate(self.refine_blocks):
+            masks = self.select(i, base_feats, x)
+            records.append(MaskRecord(self.stage_index, i, masks, size))
+            x = blk(x, upsample_masks(masks, size))
+        return x, records
+
+    def fuse(self, base: Optional[Tensor], refine: Optional[Tensor],
+             size: Tuple[int, int]) -> Tensor:
+        """y = ReLU(a * up(base) + (1 - a) * refine), (N, C, H, W)."""
+        if base is not None:
+            if self.base_align is not None:
+                base = self.base_align(base)
+            weights = self.gate(base) if self.gate is not None else None
+            if not self.base_dilated:
+                base = upsample_nearest(base, self.base_stride, size)
+        if refine is not None and self.refine_align is not None:
+            refine = self.refine_align(refine)
+        if base is None:
+            return torch.relu(refine)
+        if refine is None:
+            return torch.relu(base)
+        return torch.relu(weights * base + (1 - weights) * refine)
+
+    def forward(self, x: Tensor) -> Tensor:
+        size = tuple(x.shape[-2:])
+        base_feats = self.base_branch(x) if self.base_blocks else []
+        refine, self.mask_records = (
+            self.refine_branch(x, base_feats) if self.refine_blocks else
+            (None, []))
+        base = base_feats[-1] if base_feats else None
+        return self.fuse(base, refine, size)

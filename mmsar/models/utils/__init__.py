@@ -1,0 +1,3 @@
+from .mask_record import MaskRecord
+
+__all__ = ['MaskRecord']
