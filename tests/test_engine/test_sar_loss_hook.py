@@ -1,4 +1,5 @@
 import glob
+import importlib
 import logging
 import os.path as osp
 from types import SimpleNamespace
@@ -6,10 +7,10 @@ from unittest import mock
 
 import pytest
 import torch
-from mmengine.registry import HOOKS
+from mmengine.registry import HOOKS, DefaultScope
 from mmengine.runner import Runner
-from sar_hook_testing import FakeSARBackbone, FakeSARModel, RandomImages
-from sar_hook_testing import RecordSAR
+from sar_hook_testing import (FakeSARBackbone, FakeSARModel, RandomImages,
+                              RecordSAR)
 from torch import nn
 
 from mmsar.engine import SARLossHook, find_sar_backbones, refine_loss
@@ -66,6 +67,14 @@ def test_registered_in_root_registry():
     hook = HOOKS.build(dict(type='SARLossHook', target_rate=0.3))
     assert isinstance(hook, SARLossHook)
     assert hook.target_rate == 0.3
+
+
+@pytest.mark.parametrize('scope', ['mmdet', 'mmseg', 'mmpretrain'])
+def test_found_from_downstream_scopes(scope):
+    registry = importlib.import_module(f'{scope}.registry')
+    with DefaultScope.overwrite_default_scope(scope):
+        hook = registry.HOOKS.build(dict(type='SARLossHook', target_rate=0.3))
+    assert isinstance(hook, SARLossHook)
 
 
 def test_find_sar_backbones_skips_nested_modules():
