@@ -1,0 +1,353 @@
+"""Per-image multiply-accumulates (MACs) of SAR backbones.
+
+The cost of a SAR backbone depends on the image through the masks of its
+region-selection modules, so it is counted from the masks that one forward
+recorded (``backbone.mask_records``), sample by sample:
+
+- counted: every ``Conv2d`` and ``Linear`` (``C_out * C_in / groups * k * k``
+  per output pixel, biases not counted) and every pooling layer (``k * k``
+  per output element; an adaptive pool, one per input element);
+- a conv of a refine block (all but its dense 1x1 shortcut) is counted at the
+  selected area: channel group g of a conv with G groups costs ``1 / G`` of
+  the dense conv times the fraction of pixels that the cells of mask g cover
+  (cells of unequal size when H is not a multiple of K are counted at their
+  actual size);
+- not counted: norms, activations, mask multiplications, upsampling,
+  additions, the global average pool of the fusion gate, and the halo of
+  the 3x3 convs (the masked forward zeros the input outside the selected
+  cells, so no pixel outside them is computed).
+
+These are the rules of the SAR authors' counter and of OpenMMLab's FLOPs
+tools, which report MACs and call them FLOPs. Backbone figures exclude the
+classifier: the global pool and 2048 -> 1000 fc of an ImageNet ResNet-50 add
+2.15 M MACs (0.07 % of SAR-ResNet-50), which the authors' totals include.
+
+The same counter handles any backbone of ``Conv2d`` / ``Linear`` / pooling
+layers (e.g. mmpretrain's ``ResNet``): it then counts it densely.
+"""
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+from torch import Tensor
+from torch.nn.modules.utils import _pair
+
+from mmsar.models.layers.patch_grid import cell_bounds
+from mmsar.models.layers.sar_module import SARModule
+from mmsar.models.utils.mask_record import MaskRecord
+
+COUNTED_LAYERS = (nn.Conv2d, nn.Linear, nn.AvgPool2d, nn.MaxPool2d,
+                  nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
+# Parts of a backbone, in forward order; dense backbones use stem and plain.
+PARTS = ('stem', 'base', 'selection', 'refine_masked', 'refine_shortcut',
+         'fusion_gate_align', 'fusion_blocks', 'plain_stages')
+STEM_NAMES = ('conv1', 'stem', 'maxpool')
+
+
+@dataclass
+class Complexity:
+    """MACs of a backbone on a batch of images, counted per image.
+
+    Attributes:
+        macs (Tensor): Total MACs per image, shape (N,).
+        parts (Dict[str, Tensor]): MACs per part (see ``PARTS``), each (N,).
+        layers (Dict[str, Tensor]): MACs per counted layer (module name),
+            each (N,).
+        params (int): Parameters of the backbone.
+        rates (Tensor, optional): Mean activation rate per image over the
+            refine blocks (fraction of cells on), shape (N,); None for a
+            dense backbone.
+    """
+
+    macs: Tensor
+    parts: Dict[str, Tensor]
+    layers: Dict[str, Tensor]
+    params: int
+    rates: Optional[Tensor] = None
+    input_shapes: List[Tuple[int, int]] = field(default_factory=list)
+
+    @classmethod
+    def cat(cls, results: Sequence['Complexity']) -> 'Complexity':
+        """Concatenate the per-image counts of several batches."""
+        first = results[0]
+
+        def _cat(dicts):
+            return {key: torch.cat([d[key] for d in dicts]) for key in dicts[0]}
+
+        rates = None
+        if first.rates is not None:
+            rates = torch.cat([r.rates for r in results])
+        return cls(
+            macs=torch.cat([r.macs for r in results]),
+            parts=_cat([r.parts for r in results]),
+            layers=_cat([r.layers for r in results]),
+            params=first.params,
+            rates=rates,
+            input_shapes=[s for r in results for s in r.input_shapes])
+
+
+def is_sar_backbone(module: nn.Module) -> bool:
+    """Whether ``module`` records masks (``SARResNet`` and subclasses)."""
+    return hasattr(module, 'mask_records') and hasattr(module, 'sar_modules')
+
+
+def _numel(shape: Sequence[int]) -> int:
+    numel = 1
+    for size in shape:
+        numel *= size
+    return numel
+
+
+def dense_layer_macs(layer: nn.Module, input_shape: Sequence[int],
+                     output_shape: Sequence[int]) -> int:
+    """MACs of one image through ``layer``.
+
+    Args:
+        layer (nn.Module): A layer of ``COUNTED_LAYERS``.
+        input_shape (Sequence[int]): Batch input shape, (N, C, H, W) or
+            (N, ..., C).
+        output_shape (Sequence[int]): Batch output shape, same layout.
+
+    Returns:
+        int: Conv and linear: one MAC per weight per output position (bias
+        not counted). Pooling: one per input element read by each output
+        (``k * k`` per output, every input element for adaptive pools).
+    """
+    out_numel = _numel(output_shape[1:])
+    if isinstance(layer, nn.Conv2d):
+        kh, kw = layer.kernel_size
+        return out_numel * layer.in_channels // layer.groups * kh * kw
+    if isinstance(layer, nn.Linear):
+        return out_numel * layer.in_features
+    if isinstance(layer, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
+        return _numel(input_shape[1:])
+    if isinstance(layer, (nn.AvgPool2d, nn.MaxPool2d)):
+        kh, kw = _pair(layer.kernel_size)
+        return out_numel * kh * kw
+    raise TypeError(f'no MACs rule for {type(layer).__name__}')
+
+
+def selected_fraction(masks: Tensor, size: Tuple[int, int]) -> Tensor:
+    """Fraction of the pixels of an (H, W) map that each mask selects.
+
+    Cell (i, j) of a K x K grid covers ``cell_bounds(H, K)[i]`` rows and
+    ``cell_bounds(W, K)[j]`` columns, so unequal and empty cells count at
+    their actual size.
+
+    Args:
+        masks (Tensor): 0/1 cell masks of shape (N, G, K, K).
+        size (Tuple[int, int]): (H, W) of the masked feature map.
+
+    Returns:
+        Tensor: Selected fractions of shape (N, G).
+    """
+    grid_h, grid_w = masks.shape[-2:]
+    heights = torch.tensor([b - a for a, b in cell_bounds(size[0], grid_h)],
+                           dtype=torch.float64)
+    widths = torch.tensor([b - a for a, b in cell_bounds(size[1], grid_w)],
+                          dtype=torch.float64)
+    areas = heights[:, None] * widths[None, :]
+    selected = (masks.detach().double().cpu() * areas).sum((-2, -1))
+    return selected / (size[0] * size[1])
+
+
+def _named_layers(module: nn.Module, prefix: str) -> Dict[str, nn.Module]:
+    """Counted layers inside ``module``, by their full names."""
+    dot = f'{prefix}.' if prefix else ''
+    return {
+        f'{dot}{name}'.rstrip('.'): layer
+        for name, layer in module.named_modules()
+        if isinstance(layer, COUNTED_LAYERS)
+    }
+
+
+def _fusion_blocks(backbone: nn.Module) -> Dict[str, nn.Module]:
+    """Blocks that close a SAR module (the non-SAR blocks of SAR layers and
+    the first block of the layer that follows the last SAR module)."""
+    blocks = {}
+    for index, name in enumerate(backbone.res_layers):
+        layer = getattr(backbone, name)
+        for child_name, child in layer.named_children():
+            closes_sar = (
+                index < backbone.num_sar_stages
+                or (index == backbone.num_sar_stages and child_name == '0'))
+            if closes_sar and not isinstance(child, SARModule):
+                blocks[f'{name}.{child_name}'] = child
+    return blocks
+
+
+def _sar_module_parts(
+        module: SARModule, prefix: str
+) -> Tuple[Dict[str, str], Dict[str, Tuple[int, int]]]:
+    """Parts of the layers of one SAR module and, for the masked refine
+    convs, the (stage, block) of the mask record that masks them."""
+    parts, masked_by = {}, {}
+    children = {
+        'base_pool': 'base',
+        'base_blocks': 'base',
+        'selectors': 'selection',
+        'base_align': 'fusion_gate_align',
+        'refine_align': 'fusion_gate_align',
+        'gate': 'fusion_gate_align',
+    }
+    for child, part in children.items():
+        if getattr(module, child, None) is not None:
+            for name in _named_layers(getattr(module, child),
+                                      f'{prefix}.{child}'):
+                parts[name] = part
+    for index, block in enumerate(module.refine_blocks):
+        block_prefix = f'{prefix}.refine_blocks.{index}'
+        shortcut = set()
+        if block.downsample is not None:
+            shortcut = set(
+                _named_layers(block.downsample, f'{block_prefix}.downsample'))
+        for name in _named_layers(block, block_prefix):
+            if name in shortcut:
+                parts[name] = 'refine_shortcut'
+            else:
+                parts[name] = 'refine_masked'
+                masked_by[name] = (module.stage_index, index)
+    return parts, masked_by
+
+
+def layer_parts(
+        backbone: nn.Module
+) -> Tuple[Dict[str, str], Dict[str, Tuple[int, int]]]:
+    """Part (see ``PARTS``) of every counted layer of ``backbone``.
+
+    Returns:
+        tuple: ``{layer name: part}`` and, for the refine convs, ``{layer
+        name: (stage, block)}`` of the mask record that masks them.
+    """
+    parts, masked_by = {}, {}
+    if is_sar_backbone(backbone):
+        for name, module in backbone.named_modules():
+            if isinstance(module, SARModule):
+                sar_parts, sar_masked = _sar_module_parts(module, name)
+                parts.update(sar_parts)
+                masked_by.update(sar_masked)
+        for prefix, block in _fusion_blocks(backbone).items():
+            for name in _named_layers(block, prefix):
+                parts[name] = 'fusion_blocks'
+    for name in _named_layers(backbone, ''):
+        if name not in parts:
+            is_stem = name.split('.')[0] in STEM_NAMES
+            parts[name] = 'stem' if is_stem else 'plain_stages'
+    return parts, masked_by
+
+
+def _record_shapes(
+        backbone: nn.Module,
+        inputs: Tensor) -> Dict[str, Tuple[Tuple[int, ...], Tuple[int, ...]]]:
+    """Run one forward; return (input shape, output shape) of every counted
+    layer, by name."""
+    shapes = {}
+    handles = []
+    for name, layer in _named_layers(backbone, '').items():
+
+        def _hook(mod, args, output, name=name):
+            shapes[name] = (tuple(args[0].shape), tuple(output.shape))
+
+        handles.append(layer.register_forward_hook(_hook))
+    try:
+        with torch.no_grad():
+            backbone(inputs)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return shapes
+
+
+def _records_by_key(
+        records: Sequence[MaskRecord]) -> Dict[Tuple[int, int], MaskRecord]:
+    return {(r.stage, r.block): r for r in records}
+
+
+def _mean_rate(records: Sequence[MaskRecord]) -> Tensor:
+    """Mean fraction of cells on over the refine blocks, shape (N,)."""
+    return torch.stack([r.rates.detach().double().cpu()
+                        for r in records]).mean(0)
+
+
+def count_complexity(backbone: nn.Module, inputs: Tensor) -> Complexity:
+    """Count the MACs of ``backbone`` on every image of ``inputs``.
+
+    Runs one forward (no gradients) in the backbone's current mode; call
+    ``backbone.eval()`` first for the deterministic masks of inference.
+
+    Args:
+        backbone (nn.Module): A SAR backbone or a dense backbone.
+        inputs (Tensor): Images of shape (N, C, H, W).
+
+    Returns:
+        Complexity: per-image totals, parts and layers.
+    """
+    shapes = _record_shapes(backbone, inputs)
+    parts, masked_by = layer_parts(backbone)
+    num_images = inputs.shape[0]
+    records = _records_by_key(
+        backbone.mask_records if is_sar_backbone(backbone) else [])
+    layers = {}
+    for name, (in_shape, out_shape) in shapes.items():
+        layer = backbone.get_submodule(name)
+        dense = torch.full((num_images, ),
+                           float(dense_layer_macs(layer, in_shape, out_shape)),
+                           dtype=torch.float64)
+        if name in masked_by:
+            record = records[masked_by[name]]
+            fraction = selected_fraction(record.masks, out_shape[-2:])
+            dense = dense * fraction.mean(1)
+        layers[name] = dense
+    part_macs = {
+        part: sum((macs for name, macs in layers.items()
+                   if parts[name] == part),
+                  torch.zeros(num_images, dtype=torch.float64))
+        for part in PARTS
+    }
+    rates = _mean_rate(records.values()) if records else None
+    return Complexity(
+        macs=sum(layers.values()),
+        parts=part_macs,
+        layers=layers,
+        params=sum(p.numel() for p in backbone.parameters()),
+        rates=rates,
+        input_shapes=[tuple(inputs.shape[-2:])] * num_images)
+
+
+def count_at_rate(backbone: nn.Module,
+                  rate: Optional[float],
+                  shape: Tuple[int, int] = (224, 224),
+                  in_channels: int = 3) -> Complexity:
+    """MACs of one random image with every mask forced to ``rate``.
+
+    ``rate=None`` keeps the learned selection. The backbone is put in eval
+    mode and its learned selection is restored afterwards. Dense backbones
+    ignore ``rate``.
+    """
+    backbone.eval()
+    inputs = torch.rand(1, in_channels, *shape)
+    if not is_sar_backbone(backbone):
+        return count_complexity(backbone, inputs)
+    backbone.force_activation_rate(rate)
+    try:
+        return count_complexity(backbone, inputs)
+    finally:
+        backbone.force_activation_rate(None)
+
+
+def dense_counterpart(backbone: nn.Module) -> Optional[nn.Module]:
+    """The mmpretrain ``ResNet`` a SAR-ResNet replaces, or None when there
+    is none (CIFAR variants, other backbones)."""
+    from mmpretrain.models import ResNet
+    if not is_sar_backbone(backbone) or (backbone.depth
+                                         not in ResNet.arch_settings):
+        return None
+    return ResNet(
+        depth=backbone.depth,
+        stem_channels=backbone.stem_channels,
+        base_channels=backbone.base_channels,
+        deep_stem=backbone.deep_stem,
+        strides=backbone.strides,
+        dilations=backbone.dilations,
+        out_indices=(len(backbone.strides) - 1, ))
