@@ -417,6 +417,19 @@ class SARResNet(BaseModule):
     def _selectors(self) -> List[RegionSelection]:
         return [m for m in self.modules() if isinstance(m, RegionSelection)]
 
+    def switch_to_sparse(self) -> None:
+        """Convert in place for fast eval-mode CPU inference (one-way).
+
+        Norms are folded into prepacked oneDNN convs with fused bias / ReLU /
+        residual add, tensors are channels-last and refine blocks compute
+        each group only on its selected cells; outputs equal those of the
+        eval-mode model up to float rounding. See
+        :func:`mmsar.deploy.deploy_backbone`, which gives dense ResNets the
+        same treatment.
+        """
+        from mmsar.deploy import deploy_backbone
+        deploy_backbone(self)
+
     def init_weights(self) -> None:
         super().init_weights()
         if (isinstance(self.init_cfg, dict)

@@ -11,6 +11,7 @@ from ..utils.mask_record import MaskRecord
 from .patch_grid import upsample_masks, upsample_nearest
 from .region_selection import RegionSelection, fixed_masks
 from .res_blocks import BasicBlock, Bottleneck, make_shortcut
+from .sparse_fusion import blend_upsampled
 
 BRANCHES = ('both', 'base', 'refine')
 MASK_MODES = ('learned', 'center', 'uniform')
@@ -122,6 +123,8 @@ class SARModule(BaseModule):
         self.mask_mode = mask_mode
         self.base_dilated = base_dilated
         self.mask_records: List[MaskRecord] = []
+        # Set by switch_to_sparse(): refine blocks take cell masks.
+        self.sparse = False
         common = dict(with_cp=with_cp, conv_cfg=conv_cfg, norm_cfg=norm_cfg)
         base_width = out_channels // base_reduction
         refine_width = out_channels * refine_expansion
@@ -204,7 +207,8 @@ class SARModule(BaseModule):
 
     def refine_branch(self, x: Tensor,
                       base_feats: List[Tensor]) -> Tuple[Tensor, list]:
-        """Masked refinement (training paradigm, Eq. 3).
+        """Masked refinement (training paradigm, Eq. 3), or its patch-sparse
+        equivalent after :meth:`switch_to_sparse`.
 
         Returns the refined feature (N, C * beta, H, W) and the mask records.
         """
@@ -213,7 +217,7 @@ class SARModule(BaseModule):
         for i, blk in enumerate(self.refine_blocks):
             masks = self.select(i, base_feats, x)
             records.append(MaskRecord(self.stage_index, i, masks, size))
-            x = blk(x, upsample_masks(masks, size))
+            x = blk(x, masks if self.sparse else upsample_masks(masks, size))
         return x, records
 
     def fuse(self, base: Optional[Tensor], refine: Optional[Tensor],
@@ -223,15 +227,26 @@ class SARModule(BaseModule):
             if self.base_align is not None:
                 base = self.base_align(base)
             weights = self.gate(base) if self.gate is not None else None
-            if not self.base_dilated:
-                base = upsample_nearest(base, self.base_stride, size)
         if refine is not None and self.refine_align is not None:
             refine = self.refine_align(refine)
+        factor = 1 if self.base_dilated else self.base_stride
+        if self.sparse and base is not None and refine is not None:
+            return blend_upsampled(base, refine, weights, factor)
+        if base is not None:
+            base = upsample_nearest(base, factor, size)
         if base is None:
             return torch.relu(refine)
         if refine is None:
             return torch.relu(base)
         return torch.relu(weights * base + (1 - weights) * refine)
+
+    def switch_to_sparse(self) -> None:
+        """Convert in place to the patch-sparse eval-mode path: refine blocks
+        then compute each group only on its selected cells (numerically the
+        masked eval forward). One-way and inference-only; see
+        :func:`mmsar.deploy.sparsify_sar_module`."""
+        from mmsar.deploy import sparsify_sar_module
+        sparsify_sar_module(self)
 
     def forward(self, x: Tensor) -> Tensor:
         size = tuple(x.shape[-2:])

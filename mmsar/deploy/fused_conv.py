@@ -1,0 +1,140 @@
+"""A convolution with its norm folded in and its pointwise epilogue fused.
+
+``FusedConv2d`` is the one building block of every deployed (inference-only)
+network in mmsar, SAR and the dense baseline alike: the eval-mode norm is
+folded into the weight and bias, the weight is reordered once into oneDNN's
+blocked layout, and bias, ReLU and a residual add run inside the oneDNN
+convolution (``torch.ops.mkldnn._convolution_pointwise``). Tensors are kept
+channels-last. Where oneDNN cannot run (CUDA, other dtypes) the same maths
+runs through ``F.conv2d``.
+"""
+from typing import Optional, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch import Tensor
+
+CHANNELS_LAST = torch.channels_last
+
+
+def fold_conv_norm(conv: nn.Conv2d,
+                   norm: Optional[nn.Module]) -> Tuple[Tensor, Tensor]:
+    """Weight and bias of ``norm(conv(x))`` as a single conv (eval mode).
+
+    Args:
+        conv (nn.Conv2d): The convolution, weight (C_out, C_in / g, k, k).
+        norm (nn.Module, optional): A ``_BatchNorm`` in eval mode, or None.
+
+    Returns:
+        tuple[Tensor, Tensor]: Folded weight (C_out, C_in / g, k, k) and bias
+        (C_out, ).
+    """
+    weight = conv.weight.detach().clone()
+    bias = (conv.bias.detach().clone() if conv.bias is not None else
+            weight.new_zeros(weight.shape[0]))
+    if norm is None:
+        return weight, bias
+    if not isinstance(norm, nn.modules.batchnorm._BatchNorm):
+        raise TypeError(f'Can only fold BatchNorm, got {type(norm).__name__}')
+    scale = norm.running_var.detach().add(norm.eps).rsqrt()
+    if norm.affine:
+        scale = scale * norm.weight.detach()
+    shift = -norm.running_mean.detach() * scale
+    if norm.affine:
+        shift = shift + norm.bias.detach()
+    return weight * scale[:, None, None, None], bias * scale + shift
+
+
+class FusedConv2d(nn.Module):
+    """``act(conv(x) + bias [+ residual])`` with a prepacked oneDNN weight.
+
+    Args:
+        weight (Tensor): (C_out, C_in / groups, k, k), norm already folded.
+        bias (Tensor): (C_out, ).
+        stride, padding, dilation (tuple[int, int]): As in ``nn.Conv2d``.
+        groups (int): As in ``nn.Conv2d``.
+        relu (bool): Apply ReLU last (after the residual add).
+    """
+
+    def __init__(self,
+                 weight: Tensor,
+                 bias: Tensor,
+                 stride=(1, 1),
+                 padding=(0, 0),
+                 dilation=(1, 1),
+                 groups: int = 1,
+                 relu: bool = False):
+        super().__init__()
+        self.stride = tuple(stride)
+        self.padding = tuple(padding)
+        self.dilation = tuple(dilation)
+        self.groups = groups
+        self.relu = relu
+        self.register_buffer('weight', weight.contiguous())
+        self.register_buffer('bias', bias.contiguous())
+        self._packed: Optional[Tensor] = None
+
+    @classmethod
+    def from_conv(cls,
+                  conv: nn.Conv2d,
+                  norm: Optional[nn.Module] = None,
+                  relu: bool = False,
+                  padding: Optional[Tuple[int, int]] = None):
+        """Fold ``norm`` into ``conv``; ``padding`` overrides the conv's."""
+        weight, bias = fold_conv_norm(conv, norm)
+        return cls(weight, bias, conv.stride,
+                   conv.padding if padding is None else padding,
+                   conv.dilation, conv.groups, relu)
+
+    @property
+    def out_channels(self) -> int:
+        return self.weight.shape[0]
+
+    def _use_onednn(self, x: Tensor) -> bool:
+        return (x.device.type == 'cpu' and x.dtype == torch.float32
+                and torch.backends.mkldnn.is_available()
+                and not torch.is_grad_enabled())
+
+    def packed_weight(self) -> Tensor:
+        """The weight reordered once into oneDNN's layout."""
+        if self._packed is None:
+            self._packed = torch.ops.mkldnn._reorder_convolution_weight(
+                self.weight, list(self.padding), list(self.stride),
+                list(self.dilation), self.groups)
+        return self._packed
+
+    def _apply(self, fn, *args, **kwargs):
+        # A device or dtype change invalidates the packed weight.
+        self._packed = None
+        return super()._apply(fn, *args, **kwargs)
+
+    def forward(self, x: Tensor, residual: Optional[Tensor] = None) -> Tensor:
+        """Convolve x (N, C_in, H, W); ``residual`` is (N, C_out, H', W').
+
+        Returns a channels-last (N, C_out, H', W') tensor.
+        """
+        x = x.contiguous(memory_format=CHANNELS_LAST)
+        if self._use_onednn(x):
+            attr = 'relu' if self.relu else 'none'
+            args = (self.packed_weight(), self.bias, list(self.padding),
+                    list(self.stride), list(self.dilation), self.groups)
+            if residual is None:
+                return torch.ops.mkldnn._convolution_pointwise(
+                    x, *args, attr, [None], None)
+            residual = residual.contiguous(memory_format=CHANNELS_LAST)
+            return torch.ops.mkldnn._convolution_pointwise(
+                x, residual, *args, 'add', None,
+                attr if self.relu else None, [None], None)
+        out = F.conv2d(x, self.weight, self.bias, self.stride, self.padding,
+                       self.dilation, self.groups)
+        if residual is not None:
+            out = out + residual
+        return torch.relu(out) if self.relu else out
+
+    def extra_repr(self) -> str:
+        c_out, c_in, kh, kw = self.weight.shape
+        return (f'{c_in * self.groups}, {c_out}, kernel_size=({kh}, {kw}), '
+                f'stride={self.stride}, padding={self.padding}, '
+                f'dilation={self.dilation}, groups={self.groups}, '
+                f'relu={self.relu}')

@@ -1,0 +1,65 @@
+"""Deployment of whole backbones: SAR-ResNets and the dense ResNets they are
+compared with get the same treatment (folded norms, channels-last, prepacked
+oneDNN weights, fused epilogues); SAR refine blocks become patch-sparse."""
+import torch.nn as nn
+from mmengine.model import ModuleList
+
+from ..models.layers.sar_module import SARModule
+from .dense_blocks import fuse_block, fuse_resnet_stem, fuse_shortcut
+from .fused_conv import FusedConv2d
+from .sparse_blocks import sparsify_block
+
+
+def is_res_block(module: nn.Module) -> bool:
+    """A BasicBlock or Bottleneck of mmsar or of mmpretrain's ResNet."""
+    return all(
+        hasattr(module, name)
+        for name in ('conv1', 'norm1', 'conv2', 'norm2', 'downsample'))
+
+
+def sparsify_sar_module(module: SARModule) -> SARModule:
+    """Convert a SAR module in place to the patch-sparse eval-mode path.
+
+    Base blocks, width alignments and the region-selection convs are fused;
+    refine blocks become :class:`SparseBottleneck` / :class:`SparseBasicBlock`
+    that take cell masks; the fusion blends channels-last.
+    """
+    module.eval()
+    module.base_blocks = ModuleList(fuse_block(b) for b in module.base_blocks)
+    module.refine_blocks = ModuleList(
+        sparsify_block(b) for b in module.refine_blocks)
+    module.base_align = fuse_shortcut(module.base_align)
+    module.refine_align = fuse_shortcut(module.refine_align)
+    for selector in module.selectors:
+        selector.conv = FusedConv2d.from_conv(
+            selector.conv, selector.norm, relu=True)
+        selector.norm = nn.Identity()
+        selector.relu = nn.Identity()
+    module.sparse = True
+    return module
+
+
+def _deploy_children(module: nn.Module) -> None:
+    for name, child in module.named_children():
+        if isinstance(child, SARModule):
+            sparsify_sar_module(child)
+        elif is_res_block(child):
+            setattr(module, name, fuse_block(child))
+        else:
+            _deploy_children(child)
+
+
+def deploy_backbone(model: nn.Module) -> nn.Module:
+    """Convert a ResNet-like backbone in place for CPU inference.
+
+    Works on :class:`~mmsar.models.SARResNet` (and its CIFAR variant) and on
+    mmpretrain's ``ResNet`` / ``ResNetV1c`` / ``ResNetV1d``: the stem and
+    every residual block get folded norms, prepacked weights and fused
+    bias / ReLU / residual add; SAR modules become patch-sparse. The
+    conversion is one-way and inference-only; outputs are channels-last
+    and equal those of the eval-mode model up to float rounding.
+    """
+    model.eval()
+    fuse_resnet_stem(model)
+    _deploy_children(model)
+    return model

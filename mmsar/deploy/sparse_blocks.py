@@ -1,0 +1,157 @@
+"""Patch-sparse refine blocks: compute each group only on its selected cells.
+
+A refine block called with cell masks (N, G, K, K) returns what the masked
+block (:mod:`mmsar.models.layers.res_blocks`) returns with the upsampled
+pixel masks, in eval mode, but runs its grouped convs on the selected
+patches only (see :mod:`mmsar.models.layers.sparse_patches` for the row
+views and tables). Unselected positions are ``relu(shortcut)``, written by
+one dense pass; the selected patches of all samples and groups go through
+each conv as one batch and are scattered on top of it.
+"""
+
+import torch
+import torch.nn as nn
+from torch import Tensor
+
+from ..models.layers.sparse_patches import (PatchGeometry, PatchPlan,
+                                            patch_geometry, plan_patches)
+from .dense_blocks import fuse_shortcut
+from .fused_conv import FusedConv2d
+
+
+def as_rows(x: Tensor, groups: int) -> Tensor:
+    """View a channels-last map (N, C, H, W) as rows [N * H * W * G, C / G]."""
+    n, c, h, w = x.shape
+    return x.permute(0, 2, 3, 1).reshape(n * h * w * groups, c // groups)
+
+
+def as_patches(rows: Tensor, num_slots: int, height: int,
+               width: int) -> Tensor:
+    """View gathered rows [S * h * w * G, C / G] as channels-last
+    patches (S, C, h, w)."""
+    return rows.view(num_slots, height, width, -1).permute(0, 3, 1, 2)
+
+
+def new_rows(num_rows: int, channels: int, like: Tensor,
+             zero: bool) -> Tensor:
+    """A [num_rows + 1, channels] matrix; the extra row is the trash."""
+    make = torch.zeros if zero else torch.empty
+    return make(num_rows + 1, channels, dtype=like.dtype, device=like.device)
+
+
+class _SparseRefineBlock(nn.Module):
+    """Shared parts: the shortcut, the output pass and the padded buffer."""
+
+    def __init__(self, block: nn.Module):
+        super().__init__()
+        self.groups = block.groups
+        self.downsample = fuse_shortcut(block.downsample)
+
+    def sparse_residual(self, x: Tensor, shortcut: Tensor, plan: PatchPlan,
+                        geometry: PatchGeometry) -> Tensor:
+        """relu(shortcut + residual) on the patches (S, C_out, p_h, p_w)."""
+        raise NotImplementedError
+
+    def pad_patches(self, patches: Tensor, plan: PatchPlan,
+                    geometry: PatchGeometry, n: int) -> Tensor:
+        """Scatter patches (S, C, p_h, p_w) into a zero map padded by one
+        pixel and gather them back with their halos, (S, C, p_h + 2,
+        p_w + 2): what a 3x3 conv of the masked forward reads there."""
+        groups, channels = self.groups, patches.shape[1]
+        h_p, w_p = geometry.padded_size
+        buffer = new_rows(n * h_p * w_p * groups, channels // groups,
+                          patches, zero=True)
+        buffer.index_copy_(0, plan.scatter_padded,
+                           as_rows(patches, groups))
+        halo = buffer.index_select(0, plan.gather_halo)
+        p_h, p_w = geometry.patch_size
+        return as_patches(halo, plan.num_slots, p_h + 2, p_w + 2)
+
+    def forward(self, x: Tensor, masks: Tensor) -> Tensor:
+        """Refine x (N, C_in, H, W) where cell masks (N, G, K, K) are on.
+
+        Returns:
+            Tensor: Channels-last (N, C_out, H, W).
+        """
+        x = x.contiguous(memory_format=torch.channels_last)
+        n, _, height, width = x.shape
+        shortcut = x if self.downsample is None else self.downsample(x)
+        c_out = shortcut.shape[1]
+        geometry = patch_geometry(height, width, masks.shape[-1], x.device)
+        plan = plan_patches(geometry, masks)
+        out = new_rows(n * height * width * self.groups,
+                       c_out // self.groups, x, zero=False)
+        dense = out[:-1].view(n, height, width, c_out)
+        torch.clamp_min(shortcut.permute(0, 2, 3, 1), 0, out=dense)
+        if plan is not None:
+            refined = self.sparse_residual(x, shortcut, plan, geometry)
+            out.index_copy_(0, plan.scatter, as_rows(refined, self.groups))
+        return dense.permute(0, 3, 1, 2)
+
+    def gather(self, x: Tensor, plan: PatchPlan,
+               geometry: PatchGeometry) -> Tensor:
+        """The patches (S, C, p_h, p_w) of a map x (N, C, H, W)."""
+        rows = as_rows(x, self.groups).index_select(0, plan.gather)
+        return as_patches(rows, plan.num_slots, *geometry.patch_size)
+
+
+class SparseBottleneck(_SparseRefineBlock):
+    """Patch-sparse :class:`~mmsar.models.layers.Bottleneck` refine block.
+
+    conv1 (1x1) runs on the patches, is scattered into a zero-padded map
+    and re-gathered with a 1-pixel halo, conv2 (3x3) runs unpadded on the
+    haloed patches and conv3 (1x1) adds the shortcut and applies the ReLU.
+
+    Args:
+        block (Bottleneck): A stride-1 grouped refine block (eval mode).
+    """
+
+    def __init__(self, block: nn.Module):
+        super().__init__(block)
+        self.conv1 = FusedConv2d.from_conv(block.conv1, block.norm1, True)
+        self.conv2 = FusedConv2d.from_conv(
+            block.conv2, block.norm2, True, padding=(0, 0))
+        self.conv3 = FusedConv2d.from_conv(block.conv3, block.norm3, True)
+
+    def sparse_residual(self, x: Tensor, shortcut: Tensor, plan: PatchPlan,
+                        geometry: PatchGeometry) -> Tensor:
+        inner = self.conv1(self.gather(x, plan, geometry))
+        inner = self.conv2(self.pad_patches(inner, plan, geometry, len(x)))
+        return self.conv3(
+            inner, residual=self.gather(shortcut, plan, geometry))
+
+
+class SparseBasicBlock(_SparseRefineBlock):
+    """Patch-sparse :class:`~mmsar.models.layers.BasicBlock` refine block.
+
+    The masked input and the conv1 output are each scattered into a
+    zero-padded map and re-gathered with halos for the two 3x3 convs.
+
+    Args:
+        block (BasicBlock): A stride-1 grouped refine block (eval mode).
+    """
+
+    def __init__(self, block: nn.Module):
+        super().__init__(block)
+        self.conv1 = FusedConv2d.from_conv(
+            block.conv1, block.norm1, True, padding=(0, 0))
+        self.conv2 = FusedConv2d.from_conv(
+            block.conv2, block.norm2, True, padding=(0, 0))
+
+    def sparse_residual(self, x: Tensor, shortcut: Tensor, plan: PatchPlan,
+                        geometry: PatchGeometry) -> Tensor:
+        n = len(x)
+        inner = self.pad_patches(
+            self.gather(x, plan, geometry), plan, geometry, n)
+        inner = self.pad_patches(self.conv1(inner), plan, geometry, n)
+        return self.conv2(
+            inner, residual=self.gather(shortcut, plan, geometry))
+
+
+def sparsify_block(block: nn.Module) -> nn.Module:
+    """The sparse version of a refine block."""
+    if block.stride != 1 or block.dilation != 1:
+        raise ValueError('Refine blocks have stride 1 and dilation 1.')
+    if hasattr(block, 'conv3'):
+        return SparseBottleneck(block)
+    return SparseBasicBlock(block)

@@ -1,0 +1,38 @@
+"""Fusion of the two SAR branches without materialising the upsampling."""
+import torch
+from torch import Tensor
+
+
+def blend_upsampled(base: Tensor, refine: Tensor, weights: Tensor,
+                    factor: int) -> Tensor:
+    """``relu(a * up(base) + (1 - a) * refine)``, channels-last (Eq. 5).
+
+    ``up`` is the nearest upsampling by ``factor`` cropped to the size of
+    ``refine`` (:func:`~mmsar.models.layers.upsample_nearest`). When the
+    sizes divide, it is a broadcast view of ``base`` and the blend is one
+    ``lerp`` over a (N, h, f, w, f, C) view of ``refine``.
+
+    Args:
+        base (Tensor): (N, C, h, w) with ``h = ceil(H / factor)``.
+        refine (Tensor): (N, C, H, W).
+        weights (Tensor): a, (N, C, 1, 1).
+        factor (int): Upsampling factor, 1 for a dilated base branch.
+
+    Returns:
+        Tensor: Channels-last (N, C, H, W).
+    """
+    n, c, height, width = refine.shape
+    h, w = base.shape[-2:]
+    refine = refine.contiguous(memory_format=torch.channels_last)
+    base = base.contiguous(memory_format=torch.channels_last)
+    refine = refine.permute(0, 2, 3, 1)  # (N, H, W, C)
+    base = base.permute(0, 2, 3, 1)[:, :, None, :, None]  # (N, h, 1, w, 1, C)
+    weights = weights.reshape(n, 1, 1, 1, 1, c)
+    if height == h * factor and width == w * factor:
+        refine = refine.reshape(n, h, factor, w, factor, c)
+    else:
+        base = base.expand(n, h, factor, w, factor, c).reshape(
+            n, h * factor, w * factor, c)[:, None, :height, None, :width]
+        refine = refine[:, None, :, None]
+    out = torch.lerp(refine, base, weights).relu_()
+    return out.reshape(n, height, width, c).permute(0, 3, 1, 2)
