@@ -26,7 +26,7 @@ The same counter handles any backbone of ``Conv2d`` / ``Linear`` / pooling
 layers (e.g. mmpretrain's ``ResNet``): it then counts it densely.
 """
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -351,3 +351,29 @@ def dense_counterpart(backbone: nn.Module) -> Optional[nn.Module]:
         strides=backbone.strides,
         dilations=backbone.dilations,
         out_indices=(len(backbone.strides) - 1, ))
+
+
+def count_images(backbone: nn.Module, images: Iterable[Tensor]) -> Complexity:
+    """Count images one at a time; each is (1, C, H, W), sizes may differ."""
+    return Complexity.cat([count_complexity(backbone, x) for x in images])
+
+
+def dense_macs_per_image(backbone: nn.Module,
+                         shapes: Sequence[Tuple[int, int]]) -> Tensor:
+    """MACs of a dense backbone at each (H, W) of ``shapes``, shape (N,);
+    each distinct size is counted once."""
+    by_shape = {
+        shape: count_at_rate(backbone, None, shape).macs.item()
+        for shape in set(shapes)
+    }
+    return torch.tensor([by_shape[s] for s in shapes], dtype=torch.float64)
+
+
+def summarize(values: Tensor) -> Dict[str, float]:
+    """Mean, median, min and max of per-image values (N,)."""
+    values = values.double()
+    return dict(
+        mean=values.mean().item(),
+        median=values.median().item(),
+        min=values.min().item(),
+        max=values.max().item())
