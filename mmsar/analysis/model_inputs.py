@@ -1,10 +1,12 @@
 """Build a model from a config and feed it images, for the analysis tools."""
+import logging
 import os.path as osp
 from typing import Iterator, List, Optional
 
 import mmcv
 import torch.nn as nn
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import DATASETS, MODELS, init_default_scope
 from mmengine.runner import load_checkpoint
@@ -44,6 +46,17 @@ def find_sar_backbone(model: nn.Module, source: str = 'the model') -> nn.Module:
         'backbone (SARResNet or a subclass)')
 
 
+def _quiet_init_weights(model: nn.Module) -> None:
+    """``init_weights`` without its log line for every parameter."""
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        model.init_weights()
+    finally:
+        logger.setLevel(level)
+
+
 def build_model(cfg: Config, checkpoint: Optional[str] = None) -> nn.Module:
     """The config's model in eval mode, with weights from ``checkpoint``
     (a missing checkpoint is an error) or its random initialisation."""
@@ -51,7 +64,7 @@ def build_model(cfg: Config, checkpoint: Optional[str] = None) -> nn.Module:
         raise AnalysisInputError(f'checkpoint not found: {checkpoint}')
     model = MODELS.build(cfg.model)
     if checkpoint is None:
-        model.init_weights()
+        _quiet_init_weights(model)
     else:
         load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
     return model.eval()
@@ -112,3 +125,5 @@ def val_inputs(model: nn.Module,
         yield preprocess(model, [dataset[index]])['inputs']
         if bar is not None:
             bar.update()
+    if bar is not None:
+        bar.file.write('\n')
