@@ -25,8 +25,7 @@ class ToyModel(BaseModel):
         out = self.linear(inputs)
         if mode == 'loss':
             return dict(loss=((out - targets)**2).mean())
-        return [dict(error=(o - t).abs().item())
-                for o, t in zip(out, targets)]
+        return [dict(error=(o - t).abs().item()) for o, t in zip(out, targets)]
 
 
 class ToyMetric(BaseMetric):
@@ -117,8 +116,7 @@ def test_runner_resume(runner_checkpoint, tmp_path):
 
 
 def test_getattr_is_restricted(tmp_path):
-    assert _history_buffer_getattr(HistoryBuffer,
-                                   'mean') is HistoryBuffer.mean
+    assert _history_buffer_getattr(HistoryBuffer, 'mean') is HistoryBuffer.mean
     for obj, name in ((str, 'join'), (HistoryBuffer, '__init__')):
         with pytest.raises(pickle.UnpicklingError):
             _history_buffer_getattr(obj, name)
