@@ -16,6 +16,7 @@ from mmsar.models.utils.mask_record import MaskRecord
 
 DIM_ALPHA = 0.65
 GAP = 4  # pixels between panels
+MIN_PANEL_SIZE = 192  # smaller images are enlarged (nearest) to this
 
 
 def default_block_names(records: Sequence[MaskRecord]) -> List[str]:
@@ -90,6 +91,18 @@ def draw_panel(visualizer: Visualizer, image: np.ndarray,
     return visualizer.get_image()
 
 
+def _enlarge(image: np.ndarray, masks: np.ndarray,
+             min_size: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Repeat pixels of an image (H, W, 3) and its masks (G, H, W) an
+    integer number of times so that the shorter side reaches ``min_size``."""
+    factor = max(1, math.ceil(min_size / min(image.shape[:2])))
+    if factor == 1:
+        return image, masks
+    image = image.repeat(factor, axis=0).repeat(factor, axis=1)
+    masks = masks.repeat(factor, axis=1).repeat(factor, axis=2)
+    return image, masks
+
+
 def _tile(rows: List[List[np.ndarray]]) -> np.ndarray:
     """Lay equally sized panels (H, W, 3) out on a white grid."""
     height, width = rows[0][0].shape[:2]
@@ -110,7 +123,8 @@ def draw_mask_overlays(visualizer: Visualizer,
                        records: Sequence[MaskRecord],
                        index: int,
                        input_size: Tuple[int, int],
-                       groups: Optional[Sequence[int]] = None) -> np.ndarray:
+                       groups: Optional[Sequence[int]] = None,
+                       min_size: int = MIN_PANEL_SIZE) -> np.ndarray:
     """Overlays of the selected patches of several refine blocks.
 
     Args:
@@ -122,23 +136,24 @@ def draw_mask_overlays(visualizer: Visualizer,
         input_size (Tuple[int, int]): (H, W) of the padded network input.
         groups (Sequence[int], optional): Channel groups to draw, one column
             each. Default: all.
+        min_size (int): Panels of smaller images are enlarged to this.
 
     Returns:
         np.ndarray: The tiled figure, RGB uint8.
     """
-    image_size = image.shape[:2]
     rows = []
     for record in records:
-        masks = image_masks(record, index, input_size, image_size)
+        masks = image_masks(record, index, input_size, image.shape[:2])
+        panel_image, masks = _enlarge(image, masks, min_size)
         chosen = range(len(masks)) if groups is None else groups
-        row = [draw_panel(visualizer, image, None, record.name)]
+        row = [draw_panel(visualizer, panel_image, None, record.name)]
         for g in chosen:
             if not 0 <= g < len(masks):
                 raise ValueError(f'group {g} out of range: {record.name} has '
                                  f'{len(masks)} groups')
             rate = record.masks[index, g].float().mean().item()
             row.append(
-                draw_panel(visualizer, image, masks[g],
-                           f'group {g}: {rate:.0%} of cells'))
+                draw_panel(visualizer, panel_image, masks[g],
+                           f'group {g}: {rate:.0%} on'))
         rows.append(row)
     return _tile(rows)
