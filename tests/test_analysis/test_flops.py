@@ -1,4 +1,9 @@
 """MACs of SAR backbones against the authors' counter and mmengine's."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 import torch.nn as nn
@@ -154,3 +159,78 @@ def test_dense_layers_match_mmengine(rate):
             assert macs.item() == reference[name] * rate, name
         else:
             assert macs.item() == reference[name], name
+
+
+# get_flops.py end to end ---------------------------------------------------
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+GET_FLOPS = REPO_ROOT / 'tools' / 'analysis' / 'get_flops.py'
+SAR_CLS_CONFIG = """
+_base_ = ['{base}']
+model = dict(backbone=dict(_delete_=True, type='SARResNet', depth=18))
+"""
+
+
+@pytest.fixture
+def sar_cls_config(tmp_path):
+    """An mmpretrain classifier on the toy set with a SAR-ResNet-18."""
+    config = tmp_path / 'sar_cls.py'
+    base = REPO_ROOT / 'tests' / 'data' / 'configs' / 'toy_cls_resnet18.py'
+    config.write_text(SAR_CLS_CONFIG.format(base=base))
+    return config
+
+
+def _run_tool(*args):
+    return subprocess.run([sys.executable, str(GET_FLOPS), *map(str, args)],
+                          cwd=REPO_ROOT,
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
+
+
+def _gmacs_lines(stdout: str):
+    return [l for l in stdout.splitlines() if l.startswith('backbone GMACs:')]
+
+
+@pytest.mark.slow
+def test_get_flops_forced_rate(sar_cls_config, tmp_path):
+    out_dir = tmp_path / 'out'
+    proc = _run_tool(sar_cls_config, '--rate', 0.5, '--shape', 64, 64,
+                     '--out-dir', out_dir)
+    assert proc.returncode == 0, proc.stderr
+    lines = _gmacs_lines(proc.stdout)
+    # mean, median, min, max and the dense ResNet-18
+    assert len(lines) == 5 and 'ResNet-18' in lines[-1]
+    expected = count_at_rate(SARResNet(depth=18), 0.5, (64, 64))
+    assert float(lines[0].split()[2]) == pytest.approx(
+        _gmacs(expected), abs=1e-4)
+    report = json.loads((out_dir / 'flops.json').read_text())
+    assert report['num_images'] == 1 and report['forced_rate'] == 0.5
+    assert (out_dir / 'flops_hist.png').stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_get_flops_validation_images(sar_cls_config, tmp_path,
+                                     toy_data_root):
+    out_dir = tmp_path / 'out'
+    proc = _run_tool(sar_cls_config, '--num-images', 3, '--out-dir', out_dir)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((out_dir / 'flops.json').read_text())
+    assert len(report['per_image']) == 3
+    assert report['dense']['gmacs'] > report['backbone_gmacs']['max']
+    assert (out_dir / 'flops_hist.png').stat().st_size > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('case', ['not_sar', 'no_checkpoint', 'no_config'])
+def test_get_flops_bad_input_is_one_line(sar_cls_config, tmp_path, case):
+    args = {
+        'not_sar': [REPO_ROOT / 'tests/data/configs/toy_cls_resnet18.py'],
+        'no_checkpoint': [sar_cls_config, tmp_path / 'missing.pth'],
+        'no_config': [tmp_path / 'missing.py'],
+    }[case]
+    proc = _run_tool(*args, '--rate', 1, '--out-dir', tmp_path)
+    assert proc.returncode != 0
+    assert 'Traceback' not in proc.stderr
+    errors = [l for l in proc.stderr.splitlines() if l.startswith('error:')]
+    assert len(errors) == 1, proc.stderr
