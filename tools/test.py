@@ -1,0 +1,120 @@
+"""Test a checkpoint with an mmdet, mmseg or mmpretrain config.
+
+The config's ``default_scope`` selects the library whose modules are used.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+from mmengine.config import Config, DictAction
+from mmengine.registry import RUNNERS, init_default_scope
+from mmengine.runner import Runner
+
+import mmsar  # noqa: F401  (mmsar modules and the checkpoint loading fix)
+from mmsar.datasets import ToyDataError, check_toy_data, find_toy_roots
+from mmsar.utils import setup_cpu_distributed
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Test a checkpoint')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--work-dir',
+        help='the dir to save logs and metrics '
+        '(default: work_dirs/<config name>)')
+    parser.add_argument(
+        '--out', help='dump the predictions to this pickle file')
+    parser.add_argument(
+        '--show-dir', help='save images with drawn predictions to this dir')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings in the config, e.g. '
+        'test_dataloader.batch_size=1')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def enable_visualization(cfg: Config, show_dir: str) -> None:
+    """Make the library's visualization hook save test images to
+    ``show_dir`` (relative paths are inside the run's work dir for mmdet)."""
+    hook = cfg.get('default_hooks', {}).get('visualization')
+    if hook is None:
+        sys.exit('error: --show-dir needs a `visualization` hook in '
+                 'default_hooks')
+    scope = cfg.get('default_scope')
+    if scope == 'mmdet':
+        hook.update(draw=True, test_out_dir=show_dir)
+    elif scope == 'mmseg':
+        hook.draw = True
+        cfg.visualizer.save_dir = show_dir
+    elif scope == 'mmpretrain':
+        hook.update(enable=True, out_dir=show_dir)
+    else:
+        sys.exit(f'error: --show-dir is not supported for default_scope '
+                 f'{scope!r}')
+
+
+def main():
+    args = parse_args()
+    for what, path in dict(
+            config=args.config, checkpoint=args.checkpoint).items():
+        if not osp.isfile(path):
+            sys.exit(f'error: {what} file not found: {path}')
+    if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
+        sys.exit('error: --out must be a .pkl or .pickle file')
+
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+
+    # work_dir priority: CLI > config > work_dirs/<config name>
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+
+    if args.show_dir is not None:
+        enable_visualization(cfg, args.show_dir)
+    if args.out is not None:
+        evaluators = cfg.test_evaluator
+        if not isinstance(evaluators, (list, tuple)):
+            evaluators = [evaluators]
+        cfg.test_evaluator = [
+            *evaluators,
+            dict(type='mmengine.DumpResults', out_file_path=args.out)
+        ]
+
+    try:
+        for root in find_toy_roots(cfg):
+            check_toy_data(root)
+    except ToyDataError as e:
+        sys.exit(f'error: {e}')
+
+    if cfg.get('default_scope') is not None:
+        init_default_scope(cfg.default_scope)
+    setup_cpu_distributed(cfg)
+
+    if 'runner_type' in cfg:
+        runner = RUNNERS.build(cfg)
+    else:
+        runner = Runner.from_cfg(cfg)
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()
