@@ -1,0 +1,1 @@
+from .mask_vis_hook import SARMaskVisHook  # noqa: F401
