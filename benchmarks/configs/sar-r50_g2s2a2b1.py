@@ -1,0 +1,12 @@
+# The backbone benchmarked in benchmarks/README.md: SAR-ResNet50, G2 s2
+# alpha2 beta1, default mask grid (7, 7, 2). Only model.backbone is read.
+custom_imports = dict(imports=['mmsar'], allow_failed_imports=False)
+model = dict(
+    backbone=dict(
+        type='SARResNet',
+        depth=50,
+        mask_groups=2,
+        base_stride=2,
+        base_reduction=2,
+        refine_expansion=1,
+        out_indices=(3, )))

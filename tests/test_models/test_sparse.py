@@ -1,0 +1,174 @@
+"""The patch-sparse path equals the masked (training-paradigm) eval forward."""
+import copy
+
+import pytest
+import torch
+import torch.nn as nn
+
+from mmsar.deploy import FusedConv2d, deploy_backbone, sparsify_block
+from mmsar.models import SARResNet, SARResNetCifar
+from mmsar.models.layers import (BasicBlock, Bottleneck, make_shortcut,
+                                 upsample_masks)
+from mmsar.models.layers.sparse_patches import patch_geometry, plan_patches
+
+
+def randomize_norms(model: nn.Module, seed: int = 0) -> None:
+    """Non-trivial BN statistics: a BN shift leaking into unselected
+    positions, or a missing BN, would show."""
+    generator = torch.Generator().manual_seed(seed)
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            c = m.num_features
+            m.weight.data = torch.rand(c, generator=generator) + 0.5
+            m.bias.data = torch.randn(c, generator=generator) * 0.2
+            m.running_mean = torch.randn(c, generator=generator) * 0.2
+            m.running_var = torch.rand(c, generator=generator) + 0.5
+
+
+def refine_block(block_cls, in_channels, out_channels, groups=2):
+    torch.manual_seed(0)
+    block = block_cls(
+        in_channels,
+        out_channels,
+        groups=groups,
+        downsample=make_shortcut(in_channels, out_channels))
+    randomize_norms(block)
+    return block.eval()
+
+
+def cell_masks(case, n, groups, grid):
+    generator = torch.Generator().manual_seed(3)
+    masks = (torch.rand(n, groups, grid, grid, generator=generator) >
+             0.5).float()
+    if case == 'all-on':
+        masks[:] = 1
+    elif case == 'all-off':
+        masks[:] = 0
+    elif case == 'empty-group':
+        masks[:, 1] = 0
+    elif case == 'one-cell':
+        masks[:] = 0
+        masks[-1, 0, grid - 1, 0] = 1
+    return masks
+
+
+def assert_close(out, ref):
+    scale = ref.abs().max().clamp(min=1)
+    assert (out - ref).abs().max() <= 1e-4 * scale
+
+
+CASES = ['random', 'all-on', 'all-off', 'empty-group', 'one-cell']
+# (H, W, K): multiples of K, not multiples, and smaller than the grid.
+SIZES = [(16, 16, 4), (13, 11, 4), (3, 5, 4), (9, 14, 7)]
+
+
+@pytest.mark.parametrize('block_cls, channels',
+                         [(Bottleneck, (16, 32)), (Bottleneck, (32, 32)),
+                          (BasicBlock, (8, 16)), (BasicBlock, (16, 16))])
+@pytest.mark.parametrize('size', SIZES)
+@pytest.mark.parametrize('case', CASES)
+def test_sparse_block_equals_masked(block_cls, channels, size, case):
+    height, width, grid = size
+    block = refine_block(block_cls, *channels)
+    sparse = sparsify_block(copy.deepcopy(block))
+    # Batch 3: every sample has its own masks.
+    x = torch.randn(3, channels[0], height, width)
+    masks = cell_masks(case, 3, 2, grid)
+    with torch.no_grad():
+        ref = block(x, upsample_masks(masks, (height, width)))
+    with torch.inference_mode():
+        out = sparse(x, masks)
+    assert out.is_contiguous(memory_format=torch.channels_last)
+    assert_close(out, ref)
+
+
+def test_plan_skips_empty_cells_and_unselected_masks():
+    geometry = patch_geometry(3, 5, 4, torch.device('cpu'))
+    assert geometry.nonempty.sum() == 3 * 4
+    masks = torch.zeros(2, 2, 4, 4)
+    assert plan_patches(geometry, masks) is None
+    masks[0, 0, 3, 3] = 1  # an empty cell (row 3 of 4 over 3 rows)
+    masks[1, 1, 0, 0] = 1
+    plan = plan_patches(geometry, masks)
+    assert plan.num_slots == 1
+
+
+@pytest.mark.parametrize('relu, residual', [(True, True), (False, False)])
+def test_fused_conv_matches_conv_norm(relu, residual):
+    torch.manual_seed(0)
+    conv = nn.Conv2d(8, 16, 3, padding=1, groups=2, bias=False)
+    norm = nn.BatchNorm2d(16)
+    seq = nn.Sequential(conv, norm)
+    randomize_norms(seq)
+    seq.eval()
+    fused = FusedConv2d.from_conv(conv, norm, relu=relu)
+    x = torch.randn(2, 8, 9, 7)
+    other = torch.randn(2, 16, 9, 7) if residual else None
+    with torch.no_grad():
+        ref = seq(x) + (other if residual else 0)
+        ref = torch.relu(ref) if relu else ref
+        eager = fused(x, other)  # grad mode: the F.conv2d fallback
+    with torch.inference_mode():
+        onednn = fused(x, other)
+    assert_close(eager, ref)
+    assert_close(onednn, ref)
+
+
+def sar_model(cls, **kwargs):
+    torch.manual_seed(0)
+    model = cls(**kwargs)
+    randomize_norms(model)
+    return model.eval()
+
+
+@pytest.mark.parametrize('rate', [0.5, 0.0, 1.0])
+def test_sar_resnet50_sparse_equals_masked(rate):
+    model = sar_model(SARResNet, depth=50, out_indices=(0, 1, 2, 3))
+    model.force_activation_rate(rate)
+    sparse = copy.deepcopy(model)
+    sparse.switch_to_sparse()
+    # 80x72: layer1 is 20x18 (K = 7: uneven cells), layer3 5x5 (K = 2).
+    x = torch.randn(2, 3, 80, 72)
+    with torch.no_grad():
+        refs = model(x)
+    with torch.inference_mode():
+        outs = sparse(x)
+    for out, ref in zip(outs, refs):
+        assert_close(out, ref)
+    assert [r.masks.mean() for r in sparse.mask_records] == [
+        r.masks.mean() for r in model.mask_records
+    ]
+
+
+def test_sar_resnet_cifar_learned_masks_sparse_equals_masked():
+    model = sar_model(SARResNetCifar, depth=20)
+    # Learned masks that differ per sample and group.
+    for selector in model._selectors():
+        nn.init.normal_(selector.logits.weight, std=2)
+        nn.init.zeros_(selector.logits.bias)
+    sparse = copy.deepcopy(model)
+    sparse.switch_to_sparse()
+    x = torch.randn(4, 3, 32, 32)
+    with torch.no_grad():
+        ref = model(x)[0]
+    with torch.inference_mode():
+        out = sparse(x)[0]
+    rates = torch.stack([r.rates for r in model.mask_records])
+    assert 0 < rates.mean() < 1 and (rates.std(1) > 0).any()
+    assert_close(out, ref)
+
+
+def test_deploy_dense_resnet_equals_stock():
+    from mmpretrain.models import ResNetV1c
+    torch.manual_seed(0)
+    model = ResNetV1c(depth=18, out_indices=(0, 3))
+    randomize_norms(model)
+    model.eval()
+    deployed = deploy_backbone(copy.deepcopy(model))
+    x = torch.randn(1, 3, 64, 48)
+    with torch.no_grad():
+        refs = model(x)
+    with torch.inference_mode():
+        outs = deployed(x)
+    for out, ref in zip(outs, refs):
+        assert_close(out, ref)
