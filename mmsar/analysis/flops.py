@@ -73,18 +73,20 @@ class Complexity:
         first = results[0]
 
         def _cat(dicts):
-            return {key: torch.cat([d[key] for d in dicts]) for key in dicts[0]}
+            return {
+                key: torch.cat([d[key] for d in dicts])
+                for key in dicts[0]
+            }
 
         rates = None
         if first.rates is not None:
             rates = torch.cat([r.rates for r in results])
-        return cls(
-            macs=torch.cat([r.macs for r in results]),
-            parts=_cat([r.parts for r in results]),
-            layers=_cat([r.layers for r in results]),
-            params=first.params,
-            rates=rates,
-            input_shapes=[s for r in results for s in r.input_shapes])
+        return cls(macs=torch.cat([r.macs for r in results]),
+                   parts=_cat([r.parts for r in results]),
+                   layers=_cat([r.layers for r in results]),
+                   params=first.params,
+                   rates=rates,
+                   input_shapes=[s for r in results for s in r.input_shapes])
 
 
 def is_sar_backbone(module: nn.Module) -> bool:
@@ -169,17 +171,17 @@ def _fusion_blocks(backbone: nn.Module) -> Dict[str, nn.Module]:
     for index, name in enumerate(backbone.res_layers):
         layer = getattr(backbone, name)
         for child_name, child in layer.named_children():
-            closes_sar = (
-                index < backbone.num_sar_stages
-                or (index == backbone.num_sar_stages and child_name == '0'))
+            closes_sar = (index < backbone.num_sar_stages
+                          or (index == backbone.num_sar_stages
+                              and child_name == '0'))
             if closes_sar and not isinstance(child, SARModule):
                 blocks[f'{name}.{child_name}'] = child
     return blocks
 
 
 def _sar_module_parts(
-        module: SARModule, prefix: str
-) -> Tuple[Dict[str, str], Dict[str, Tuple[int, int]]]:
+        module: SARModule,
+        prefix: str) -> Tuple[Dict[str, str], Dict[str, Tuple[int, int]]]:
     """Parts of the layers of one SAR module and, for the masked refine
     convs, the (stage, block) of the mask record that masks them."""
     parts, masked_by = {}, {}
@@ -300,19 +302,18 @@ def count_complexity(backbone: nn.Module, inputs: Tensor) -> Complexity:
             dense = dense * fraction.mean(1)
         layers[name] = dense
     part_macs = {
-        part: sum((macs for name, macs in layers.items()
-                   if parts[name] == part),
-                  torch.zeros(num_images, dtype=torch.float64))
+        part:
+        sum((macs for name, macs in layers.items() if parts[name] == part),
+            torch.zeros(num_images, dtype=torch.float64))
         for part in PARTS
     }
     rates = _mean_rate(records.values()) if records else None
-    return Complexity(
-        macs=sum(layers.values()),
-        parts=part_macs,
-        layers=layers,
-        params=sum(p.numel() for p in backbone.parameters()),
-        rates=rates,
-        input_shapes=[tuple(inputs.shape[-2:])] * num_images)
+    return Complexity(macs=sum(layers.values()),
+                      parts=part_macs,
+                      layers=layers,
+                      params=sum(p.numel() for p in backbone.parameters()),
+                      rates=rates,
+                      input_shapes=[tuple(inputs.shape[-2:])] * num_images)
 
 
 def count_at_rate(backbone: nn.Module,
@@ -343,14 +344,13 @@ def dense_counterpart(backbone: nn.Module) -> Optional[nn.Module]:
     if not is_sar_backbone(backbone) or (backbone.depth
                                          not in ResNet.arch_settings):
         return None
-    return ResNet(
-        depth=backbone.depth,
-        stem_channels=backbone.stem_channels,
-        base_channels=backbone.base_channels,
-        deep_stem=backbone.deep_stem,
-        strides=backbone.strides,
-        dilations=backbone.dilations,
-        out_indices=(len(backbone.strides) - 1, ))
+    return ResNet(depth=backbone.depth,
+                  stem_channels=backbone.stem_channels,
+                  base_channels=backbone.base_channels,
+                  deep_stem=backbone.deep_stem,
+                  strides=backbone.strides,
+                  dilations=backbone.dilations,
+                  out_indices=(len(backbone.strides) - 1, ))
 
 
 def count_images(backbone: nn.Module, images: Iterable[Tensor]) -> Complexity:
@@ -372,8 +372,7 @@ def dense_macs_per_image(backbone: nn.Module,
 def summarize(values: Tensor) -> Dict[str, float]:
     """Mean, median, min and max of per-image values (N,)."""
     values = values.double()
-    return dict(
-        mean=values.mean().item(),
-        median=values.median().item(),
-        min=values.min().item(),
-        max=values.max().item())
+    return dict(mean=values.mean().item(),
+                median=values.median().item(),
+                min=values.min().item(),
+                max=values.max().item())

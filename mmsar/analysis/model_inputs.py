@@ -6,8 +6,8 @@ from typing import Iterator, List, Optional
 import mmcv
 import torch.nn as nn
 from mmengine.config import Config
-from mmengine.logging import MMLogger
 from mmengine.dataset import Compose, pseudo_collate
+from mmengine.logging import MMLogger
 from mmengine.registry import DATASETS, MODELS, init_default_scope
 from mmengine.runner import load_checkpoint
 from mmengine.utils import ProgressBar
@@ -29,7 +29,8 @@ def load_config(path: str) -> Config:
     return cfg
 
 
-def find_sar_backbone(model: nn.Module, source: str = 'the model') -> nn.Module:
+def find_sar_backbone(model: nn.Module,
+                      source: str = 'the model') -> nn.Module:
     """``model.backbone`` (or the first SAR module inside ``model``).
 
     Raises:

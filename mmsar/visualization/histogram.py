@@ -9,9 +9,15 @@ from matplotlib.figure import Figure
 def _percent_hist(axis, values: np.ndarray, bins: int, color: str) -> None:
     """Histogram of ``values`` with the share of images (%) on the y axis."""
     weights = np.full(len(values), 100.0 / max(len(values), 1))
-    axis.hist(values, bins=bins, weights=weights, color=color,
+    axis.hist(values,
+              bins=bins,
+              weights=weights,
+              color=color,
               edgecolor='white')
-    axis.axvline(values.mean(), color='black', linestyle='-', linewidth=1,
+    axis.axvline(values.mean(),
+                 color='black',
+                 linestyle='-',
+                 linewidth=1,
                  label=f'mean {values.mean():.3g}')
     axis.set_ylabel('images (%)')
 
@@ -41,11 +47,13 @@ def plot_complexity_histogram(rates: np.ndarray,
     _percent_hist(ax_macs, np.asarray(gmacs, dtype=float), bins, 'tab:orange')
     ax_macs.set_xlabel('backbone GMACs')
     if dense_gmacs is not None:
-        ax_macs.axvline(dense_gmacs, color='tab:red', linestyle='--',
+        ax_macs.axvline(dense_gmacs,
+                        color='tab:red',
+                        linestyle='--',
                         label=f'dense {dense_gmacs:.3g}')
     for axis in (ax_rate, ax_macs):
         axis.legend(loc='upper right', fontsize='small')
-    fig.suptitle(f'{title} ({len(rates)} images)' if title else
-                 f'{len(rates)} images')
+    fig.suptitle(
+        f'{title} ({len(rates)} images)' if title else f'{len(rates)} images')
     fig.tight_layout()
     fig.savefig(out_file, dpi=100)

@@ -82,12 +82,14 @@ def draw_panel(visualizer: Visualizer, image: np.ndarray,
     visualizer.set_image(image)
     if mask is not None and not mask.all():
         visualizer.draw_binary_masks(~mask, colors='black', alphas=DIM_ALPHA)
-    visualizer.draw_texts(
-        label,
-        positions=np.array([2, 2]),
-        font_sizes=max(7, image.shape[0] // 16),
-        colors='white',
-        bboxes=dict(facecolor='black', alpha=0.6, pad=1, edgecolor='none'))
+    visualizer.draw_texts(label,
+                          positions=np.array([2, 2]),
+                          font_sizes=max(7, image.shape[0] // 16),
+                          colors='white',
+                          bboxes=dict(facecolor='black',
+                                      alpha=0.6,
+                                      pad=1,
+                                      edgecolor='none'))
     return visualizer.get_image()
 
 
@@ -107,14 +109,15 @@ def _tile(rows: List[List[np.ndarray]]) -> np.ndarray:
     """Lay equally sized panels (H, W, 3) out on a white grid."""
     height, width = rows[0][0].shape[:2]
     num_cols = max(len(r) for r in rows)
-    canvas = np.full((len(rows) * (height + GAP) - GAP,
-                      num_cols * (width + GAP) - GAP, 3),
-                     255,
-                     dtype=np.uint8)
+    canvas = np.full(
+        (len(rows) * (height + GAP) - GAP, num_cols * (width + GAP) - GAP, 3),
+        255,
+        dtype=np.uint8)
     for i, row in enumerate(rows):
         for j, panel in enumerate(row):
             top, left = i * (height + GAP), j * (width + GAP)
-            canvas[top:top + height, left:left + width] = panel[:height, :width]
+            canvas[top:top + height,
+                   left:left + width] = panel[:height, :width]
     return canvas
 
 

@@ -50,8 +50,8 @@ def test_sar_resnet50_matches_reference(sar50_counts, rate):
     with_head = _gmacs(sar50_counts[rate]) + HEAD_MACS / 1e9
     assert with_head == pytest.approx(REFERENCE[rate], rel=0.01)
     # The backbone alone differs by the head's 0.07 %.
-    assert _gmacs(sar50_counts[rate]) == pytest.approx(
-        REFERENCE[rate], rel=0.01)
+    assert _gmacs(sar50_counts[rate]) == pytest.approx(REFERENCE[rate],
+                                                       rel=0.01)
 
 
 def test_sar_resnet50_all_on_and_off_within_a_thousandth(sar50_counts):
@@ -78,8 +78,8 @@ def test_sar_resnet50_params(sar50_counts):
 def test_dense_resnet50(sar50):
     dense = dense_counterpart(sar50)
     result = count_at_rate(dense, None)
-    assert _gmacs(result) + HEAD_MACS / 1e9 == pytest.approx(
-        REFERENCE_DENSE, rel=1e-3)
+    assert _gmacs(result) + HEAD_MACS / 1e9 == pytest.approx(REFERENCE_DENSE,
+                                                             rel=1e-3)
     assert result.rates is None
     nonzero = {k for k, v in result.parts.items() if v.item() > 0}
     assert nonzero == {'stem', 'plain_stages'}
@@ -121,8 +121,7 @@ def test_refine_convs_counted_at_selected_area():
     full = count_at_rate(model, 1.0, (100, 100)).layers
     for name, key in masked_by.items():
         record = records[key]
-        fraction = selected_fraction(record.masks,
-                                     record.feature_size).mean(1)
+        fraction = selected_fraction(record.masks, record.feature_size).mean(1)
         assert torch.allclose(result.layers[name], full[name] * fraction)
     # A batch counts each image as alone.
     single = count_complexity(model, inputs[1:])
@@ -181,15 +180,19 @@ def sar_cls_config(tmp_path):
 
 
 def _run_tool(*args):
-    return subprocess.run([sys.executable, str(GET_FLOPS), *map(str, args)],
-                          cwd=REPO_ROOT,
-                          capture_output=True,
-                          text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, str(GET_FLOPS), *map(str, args)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300)
 
 
 def _gmacs_lines(stdout: str):
-    return [l for l in stdout.splitlines() if l.startswith('backbone GMACs:')]
+    return [
+        line for line in stdout.splitlines()
+        if line.startswith('backbone GMACs:')
+    ]
 
 
 @pytest.mark.slow
@@ -202,16 +205,15 @@ def test_get_flops_forced_rate(sar_cls_config, tmp_path):
     # mean, median, min, max and the dense ResNet-18
     assert len(lines) == 5 and 'ResNet-18' in lines[-1]
     expected = count_at_rate(SARResNet(depth=18), 0.5, (64, 64))
-    assert float(lines[0].split()[2]) == pytest.approx(
-        _gmacs(expected), abs=1e-4)
+    assert float(lines[0].split()[2]) == pytest.approx(_gmacs(expected),
+                                                       abs=1e-4)
     report = json.loads((out_dir / 'flops.json').read_text())
     assert report['num_images'] == 1 and report['forced_rate'] == 0.5
     assert (out_dir / 'flops_hist.png').stat().st_size > 0
 
 
 @pytest.mark.slow
-def test_get_flops_validation_images(sar_cls_config, tmp_path,
-                                     toy_data_root):
+def test_get_flops_validation_images(sar_cls_config, tmp_path, toy_data_root):
     out_dir = tmp_path / 'out'
     proc = _run_tool(sar_cls_config, '--num-images', 3, '--out-dir', out_dir)
     assert proc.returncode == 0, proc.stderr
@@ -232,5 +234,7 @@ def test_get_flops_bad_input_is_one_line(sar_cls_config, tmp_path, case):
     proc = _run_tool(*args, '--rate', 1, '--out-dir', tmp_path)
     assert proc.returncode != 0
     assert 'Traceback' not in proc.stderr
-    errors = [l for l in proc.stderr.splitlines() if l.startswith('error:')]
+    errors = [
+        line for line in proc.stderr.splitlines() if line.startswith('error:')
+    ]
     assert len(errors) == 1, proc.stderr

@@ -59,8 +59,11 @@ def test_overlay_dims_unselected_patches(visualizer):
     image = np.full((64, 64, 3), 200, dtype=np.uint8)
     # the last cell covers feature rows 14-15, pixels 56-63
     record = _one_cell_record((16, 16), cell=6)
-    figure = draw_mask_overlays(
-        visualizer, image, [record], 0, (64, 64), groups=[0], min_size=64)
+    figure = draw_mask_overlays(visualizer,
+                                image, [record],
+                                0, (64, 64),
+                                groups=[0],
+                                min_size=64)
     # one row: the image, then group 0
     assert figure.shape == (64, 64 * 2 + 4, 3)
     group0 = figure[:, 68:].astype(int)
@@ -70,8 +73,8 @@ def test_overlay_dims_unselected_patches(visualizer):
 
 def test_overlay_enlarges_small_images(visualizer):
     image = np.zeros((32, 32, 3), dtype=np.uint8)
-    figure = draw_mask_overlays(visualizer, image,
-                                [_one_cell_record((8, 8))], 0, (32, 32))
+    figure = draw_mask_overlays(visualizer, image, [_one_cell_record((8, 8))],
+                                0, (32, 32))
     assert figure.shape[0] == 192
 
 
@@ -80,18 +83,16 @@ def test_select_records_names_blocks():
     with torch.no_grad():
         model(torch.rand(1, 3, 64, 64))
     records = model.mask_records
-    assert [r.name for r in select_records(records, None)] == [
-        'stage0.block0', 'stage1.block0', 'stage2.block0'
-    ]
+    assert [r.name for r in select_records(records, None)
+            ] == ['stage0.block0', 'stage1.block0', 'stage2.block0']
     with pytest.raises(ValueError, match='stage9.block0'):
         select_records(records, ['stage9.block0'])
 
 
 def test_histogram_png(tmp_path):
     out = tmp_path / 'hist.png'
-    plot_complexity_histogram(
-        np.linspace(0.2, 0.5, 30), np.linspace(2, 3, 30), str(out), 4.09,
-        'test')
+    plot_complexity_histogram(np.linspace(0.2, 0.5, 30), np.linspace(2, 3, 30),
+                              str(out), 4.09, 'test')
     assert mmcv.imread(str(out)).shape[2] == 3
 
 
@@ -115,19 +116,20 @@ def sar_cls(tmp_path):
 
 
 def _visualize(*args):
-    return subprocess.run([sys.executable, str(VISUALIZE), *map(str, args)],
-                          cwd=REPO_ROOT,
-                          capture_output=True,
-                          text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, str(VISUALIZE), *map(str, args)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300)
 
 
 @pytest.mark.slow
 def test_visualize_masks_writes_pngs(sar_cls, tmp_path):
     out_dir = tmp_path / 'vis'
     proc = _visualize(sar_cls.config, sar_cls.checkpoint, sar_cls.image,
-                      '--blocks', 'stage0.block0', 'stage1.block0',
-                      '--groups', 1, '--out-dir', out_dir)
+                      '--blocks', 'stage0.block0', 'stage1.block0', '--groups',
+                      1, '--out-dir', out_dir)
     assert proc.returncode == 0, proc.stderr
     figure = mmcv.imread(str(out_dir / 'shapes.png'))
     # two rows (blocks) of two panels (image, group 1), each the 80 x 96
@@ -148,7 +150,9 @@ def test_visualize_masks_bad_input_is_one_line(sar_cls, tmp_path, case):
     proc = _visualize(sar_cls.config, *args, '--out-dir', tmp_path)
     assert proc.returncode != 0
     assert 'Traceback' not in proc.stderr
-    errors = [l for l in proc.stderr.splitlines() if l.startswith('error:')]
+    errors = [
+        line for line in proc.stderr.splitlines() if line.startswith('error:')
+    ]
     assert len(errors) == 1, proc.stderr
 
 
@@ -157,16 +161,17 @@ def test_visualize_masks_bad_input_is_one_line(sar_cls, tmp_path, case):
 
 def test_hook_logs_overlays_to_local_backend(tmp_path):
     model = SimpleNamespace(backbone=SARResNet(depth=18).eval())
-    visualizer = Visualizer(
-        name='mmsar_test_hook',
-        vis_backends=[dict(type='LocalVisBackend')],
-        save_dir=str(tmp_path))
+    visualizer = Visualizer(name='mmsar_test_hook',
+                            vis_backends=[dict(type='LocalVisBackend')],
+                            save_dir=str(tmp_path))
     runner = SimpleNamespace(model=model, visualizer=visualizer, iter=7)
     hook = SARMaskVisHook(num_images=3)
     hook.before_val_epoch(runner)
     for batch_idx in range(2):
-        images = [torch.randint(0, 255, (3, 64, 64), dtype=torch.uint8)
-                  for _ in range(2)]
+        images = [
+            torch.randint(0, 255, (3, 64, 64), dtype=torch.uint8)
+            for _ in range(2)
+        ]
         with torch.no_grad():
             model.backbone(torch.stack(images).float())
         batch = dict(inputs=images, data_samples=[BaseDataElement()] * 2)

@@ -30,29 +30,27 @@ def parse_args():
     parser = argparse.ArgumentParser(
         description='Per-image backbone MACs of a SAR model')
     parser.add_argument('config', help='config file')
-    parser.add_argument(
-        'checkpoint', nargs='?', help='checkpoint (default: random init)')
-    parser.add_argument(
-        '--num-images',
-        type=int,
-        default=100,
-        help='validation images to count (default: 100)')
+    parser.add_argument('checkpoint',
+                        nargs='?',
+                        help='checkpoint (default: random init)')
+    parser.add_argument('--num-images',
+                        type=int,
+                        default=100,
+                        help='validation images to count (default: 100)')
     parser.add_argument(
         '--rate',
         type=float,
         help='force every mask to this activation rate and count one '
         'random image of --shape instead of the validation set')
-    parser.add_argument(
-        '--shape',
-        type=int,
-        nargs=2,
-        default=[224, 224],
-        metavar=('H', 'W'),
-        help='input size in --rate mode (default: 224 224)')
-    parser.add_argument(
-        '--out-dir',
-        help='where to write flops.json and flops_hist.png '
-        '(default: work_dirs/get_flops/CONFIG_NAME)')
+    parser.add_argument('--shape',
+                        type=int,
+                        nargs=2,
+                        default=[224, 224],
+                        metavar=('H', 'W'),
+                        help='input size in --rate mode (default: 224 224)')
+    parser.add_argument('--out-dir',
+                        help='where to write flops.json and flops_hist.png '
+                        '(default: work_dirs/get_flops/CONFIG_NAME)')
     args = parser.parse_args()
     if args.rate is not None and not 0 <= args.rate <= 1:
         parser.error(f'--rate must be in [0, 1], got {args.rate}')
@@ -84,9 +82,9 @@ def make_report(args, result, dense) -> dict:
                      for p in PARTS},
         activation_rate=summarize(result.rates),
         per_image=[
-            dict(gmacs=m, activation_rate=r, input_shape=list(s))
-            for m, r, s in zip(gmacs, result.rates.tolist(),
-                               result.input_shapes)
+            dict(gmacs=m, activation_rate=r,
+                 input_shape=list(s)) for m, r, s in zip(
+                     gmacs, result.rates.tolist(), result.input_shapes)
         ])
     if dense is not None:
         backbone, dense_result = dense
@@ -113,8 +111,8 @@ def print_report(report: dict) -> None:
     rates = report['activation_rate']
     print('activation rate: ' + ', '.join(f'{s} {rates[s]:.3f}'
                                           for s in STATISTICS))
-    print('mean GMACs per part: ' + ', '.join(
-        f'{p} {v:.4f}' for p, v in report['parts_gmacs'].items()))
+    print('mean GMACs per part: ' +
+          ', '.join(f'{p} {v:.4f}' for p, v in report['parts_gmacs'].items()))
 
 
 def write_outputs(report: dict, result, out_dir: str) -> None:
@@ -146,8 +144,9 @@ def main():
     report = make_report(args, result, dense)
     print_report(report)
     config_name = osp.splitext(osp.basename(args.config))[0]
-    write_outputs(report, result, args.out_dir
-                  or osp.join('work_dirs', 'get_flops', config_name))
+    write_outputs(
+        report, result, args.out_dir
+        or osp.join('work_dirs', 'get_flops', config_name))
 
 
 if __name__ == '__main__':

@@ -34,13 +34,13 @@ def parse_args():
         nargs='+',
         help='refine blocks, e.g. stage0.block1 (default: the first block '
         'of every stage)')
-    parser.add_argument(
-        '--groups',
-        type=int,
-        nargs='+',
-        help='channel groups to draw (default: all)')
-    parser.add_argument(
-        '--out-dir', default='work_dirs/mask_vis', help='output folder')
+    parser.add_argument('--groups',
+                        type=int,
+                        nargs='+',
+                        help='channel groups to draw (default: all)')
+    parser.add_argument('--out-dir',
+                        default='work_dirs/mask_vis',
+                        help='output folder')
     return parser.parse_args()
 
 

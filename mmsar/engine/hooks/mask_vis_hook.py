@@ -7,8 +7,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
 from mmsar.analysis.flops import is_sar_backbone
-from mmsar.visualization.mask_overlay import (draw_mask_overlays,
-                                              select_records)
+from mmsar.visualization.mask_overlay import draw_mask_overlays, select_records
 
 
 def _rgb_image(inputs) -> np.ndarray:
@@ -92,6 +91,7 @@ class SARMaskVisHook(Hook):
             figure = draw_mask_overlays(runner.visualizer, _rgb_image(inputs),
                                         records, index, input_size,
                                         self.groups)
-            runner.visualizer.add_image(
-                f'sar_masks_{self._drawn}', figure, step=runner.iter)
+            runner.visualizer.add_image(f'sar_masks_{self._drawn}',
+                                        figure,
+                                        step=runner.iter)
             self._drawn += 1
