@@ -58,6 +58,8 @@ class Complexity:
         rates (Tensor, optional): Mean activation rate per image over the
             refine blocks (fraction of cells on), shape (N,); None for a
             dense backbone.
+        input_shapes (List[Tuple[int, int]]): (H, W) of each image as the
+            backbone saw it.
     """
 
     macs: Tensor
