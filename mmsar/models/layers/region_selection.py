@@ -9,9 +9,9 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 # Initial logit gap between "on" and "off": masks start fully on in eval mode
-# and on with probability sigmoid(4) = 0.98 under Gumbel noise, which keeps
+# and on with probability sigmoid(3) = 0.95 under Gumbel noise, which keeps
 # the straight-through gradient large enough for the rate loss to act.
-INIT_ON_LOGIT = 4.0
+INIT_ON_LOGIT = 3.0
 
 
 def gumbel_hard_mask(logits: Tensor, tau: float) -> Tensor:
