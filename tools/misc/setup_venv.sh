@@ -2,8 +2,13 @@
 # Create .venv with the pinned OpenMMLab stack on a CPU machine (Python 3.11).
 #
 # mmcv 2.1.0 has no wheels on PyPI, so it is built from its sdist once (about
-# 6 minutes on 2 cores) and the wheel is cached in $MMSAR_CACHE (default
-# ~/.cache/mmsar) so that later installs and fresh clones reuse it.
+# 6 minutes on 2 cores) and the wheel is cached per torch version in
+# $MMSAR_CACHE (default ~/.cache/mmsar) so that later installs and fresh
+# clones reuse it.
+#
+# Environment: TORCH_PINS (pip arguments for torch/torchvision, e.g. a CUDA
+# build and its --index-url), MMCV_FIND_LINKS (install a prebuilt mmcv from
+# this pip --find-links URL instead, e.g. OpenMMLab's wheels for CUDA).
 set -euo pipefail
 
 VENV=${VENV:-.venv}
@@ -28,6 +33,10 @@ log "installing $TORCH_PINS"
 # shellcheck disable=SC2086
 $PIP install --quiet $TORCH_PINS
 
+# mmcv's compiled ops only work with the torch they were built against.
+TORCH_VERSION=$($VENV/bin/python -c 'import torch; print(torch.__version__)')
+WHEELS=$CACHE/wheels/torch-$TORCH_VERSION
+
 build_mmcv() {
     local work
     work=$(mktemp -d)
@@ -41,18 +50,23 @@ build_mmcv() {
     (cd "$work/mmcv-$MMCV_VERSION" &&
         MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
         "$OLDPWD/$VENV/bin/python" -m pip wheel --quiet --no-deps \
-        --no-build-isolation . -w "$CACHE/wheels")
+        --no-build-isolation . -w "$WHEELS")
     rm -rf "$work"
 }
 
-mkdir -p "$CACHE/wheels"
-if ! ls "$CACHE"/wheels/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1; then
-    $PIP install --quiet opencv-python-headless addict yapf packaging pyyaml Pillow "mmengine==0.10.7"
-    build_mmcv
-fi
-log "installing mmcv $MMCV_VERSION from $CACHE/wheels"
 $PIP install --quiet opencv-python-headless
-$PIP install --quiet "$CACHE"/wheels/mmcv-"$MMCV_VERSION"-*.whl
+if [ -n "${MMCV_FIND_LINKS:-}" ]; then
+    log "installing mmcv $MMCV_VERSION from $MMCV_FIND_LINKS"
+    $PIP install --quiet "mmcv==$MMCV_VERSION" -f "$MMCV_FIND_LINKS"
+else
+    mkdir -p "$WHEELS"
+    if ! ls "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1; then
+        $PIP install --quiet addict yapf packaging pyyaml Pillow "mmengine==0.10.7"
+        build_mmcv
+    fi
+    log "installing mmcv $MMCV_VERSION from $WHEELS"
+    $PIP install --quiet "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl
+fi
 
 log "installing the OpenMMLab stack and mmsar"
 $PIP install --quiet -r requirements.txt
