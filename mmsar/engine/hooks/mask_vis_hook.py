@@ -31,9 +31,9 @@ def _batch_input_size(data_batch: dict) -> Tuple[int, int]:
 class SARMaskVisHook(Hook):
     """Log overlays of the patches SAR refines for a few validation images.
 
-    After each validation iteration, until ``num_images`` images of the
-    epoch are drawn, it reads the masks that the validation forward left in
-    the SAR backbone and sends one figure per image (see
+    After each validation (and test) iteration, until ``num_images`` images
+    of the epoch are drawn, it reads the masks that the forward left in the
+    SAR backbone and sends one figure per image (see
     :func:`~mmsar.visualization.draw_mask_overlays`) to the runner's
     visualizer, i.e. to every configured vis backend (local, TensorBoard).
 
@@ -66,6 +66,9 @@ class SARMaskVisHook(Hook):
         self._validations += 1
         self._drawn = 0
 
+    def before_test_epoch(self, runner) -> None:
+        self.before_val_epoch(runner)
+
     def _backbone(self, runner):
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
@@ -95,3 +98,10 @@ class SARMaskVisHook(Hook):
                                         figure,
                                         step=runner.iter)
             self._drawn += 1
+
+    def after_test_iter(self,
+                        runner,
+                        batch_idx: int,
+                        data_batch: Optional[dict] = None,
+                        outputs=None) -> None:
+        self.after_val_iter(runner, batch_idx, data_batch, outputs)
