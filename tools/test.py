@@ -27,7 +27,9 @@ def parse_args():
     parser.add_argument(
         '--out', help='dump the predictions to this pickle file')
     parser.add_argument(
-        '--show-dir', help='save images with drawn predictions to this dir')
+        '--show-dir',
+        help='draw the predictions on the test images into this dir '
+        '(relative to the work dir)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -47,20 +49,22 @@ def parse_args():
 
 
 def enable_visualization(cfg: Config, show_dir: str) -> None:
-    """Make the library's visualization hook save test images to
-    ``show_dir`` (relative paths are inside the run's work dir for mmdet)."""
+    """Make the library's visualization hook draw every test image into
+    ``show_dir`` (relative to the work dir)."""
     hook = cfg.get('default_hooks', {}).get('visualization')
     if hook is None:
         sys.exit('error: --show-dir needs a `visualization` hook in '
                  'default_hooks')
+    out_dir = osp.abspath(osp.join(cfg.work_dir, show_dir))
     scope = cfg.get('default_scope')
     if scope == 'mmdet':
-        hook.update(draw=True, test_out_dir=show_dir)
+        hook.update(draw=True, test_out_dir=out_dir)
     elif scope == 'mmseg':
-        hook.draw = True
-        cfg.visualizer.save_dir = show_dir
+        # the visualizer's backends save to <out_dir>/vis_data/vis_image
+        hook.update(draw=True, interval=1)
+        cfg.visualizer.save_dir = out_dir
     elif scope == 'mmpretrain':
-        hook.update(enable=True, out_dir=show_dir)
+        hook.update(enable=True, interval=1, out_dir=out_dir)
     else:
         sys.exit(f'error: --show-dir is not supported for default_scope '
                  f'{scope!r}')

@@ -122,7 +122,7 @@ def test_train_resume_test_detection(tmp_path, toy_data_root):
     assert 'coco/bbox_mAP' in proc.stdout
     with open(out, 'rb') as f:
         assert len(pickle.load(f)) == 4
-    assert len(list(work_dir.glob('*/vis/*.jpg'))) == 4
+    assert len(list((work_dir / 'vis').glob('*.jpg'))) == 4
 
 
 @pytest.mark.slow
@@ -170,7 +170,8 @@ def test_train_resume_test_seg_cls(tmp_path, toy_data_root, config, metric):
     assert torch.load(work_dir / 'iter_4.pth')['meta']['iter'] == 4
 
     proc = run('tools/test.py', config, str(work_dir / 'iter_4.pth'),
-               '--work-dir', str(work_dir), '--cfg-options', *FAST,
-               'test_dataloader.dataset.indices=8')
+               '--work-dir', str(work_dir), '--show-dir', 'vis',
+               '--cfg-options', *FAST, 'test_dataloader.dataset.indices=8')
     assert_ok(proc)
     assert metric in proc.stdout
+    assert len(list((work_dir / 'vis').rglob('*.png'))) == 8
