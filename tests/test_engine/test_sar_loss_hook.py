@@ -105,7 +105,7 @@ def test_no_sar_backbone_error():
 def test_double_hook_warning():
     hooks = [SARLossHook(target_rate=0.5), SARLossHook(target_rate=0.3)]
     runner = fake_runner(FakeSARModel(), hooks)
-    with mock.patch('mmsar.engine.sar_loss_hook.print_log') as log:
+    with mock.patch('mmsar.engine.hooks.sar_loss_hook.print_log') as log:
         for hook in hooks:
             hook.before_train(runner)
     log.assert_called_once()
@@ -115,7 +115,7 @@ def test_double_hook_warning():
 
 def test_single_hook_does_not_warn():
     hook = SARLossHook(target_rate=0.5)
-    with mock.patch('mmsar.engine.sar_loss_hook.print_log') as log:
+    with mock.patch('mmsar.engine.hooks.sar_loss_hook.print_log') as log:
         hook.before_train(fake_runner(FakeSARModel(), [hook]))
     log.assert_not_called()
 

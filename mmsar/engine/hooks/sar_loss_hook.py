@@ -9,7 +9,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 from torch import Tensor, nn
 
-from .schedules import (check_target_schedule, check_temperature,
+from ..schedules import (check_target_schedule, check_temperature,
                         gumbel_temperature, target_rate)
 
 LOSS_MODES = ('batch', 'sample')
