@@ -89,6 +89,8 @@ def main():
         cfg.resume = True
         cfg.load_from = None
     elif args.resume is not None:
+        if not osp.isfile(args.resume):
+            sys.exit(f'error: checkpoint file not found: {args.resume}')
         cfg.resume = True
         cfg.load_from = args.resume
 

@@ -3,44 +3,18 @@ runs them (subprocesses in the repository root) on shrunken schedules."""
 import pickle
 import shutil
 import socket
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
+from tool_runner import (FAST, REPO_ROOT, assert_ok, assert_one_line_error,
+                         run)
 
 import mmsar  # noqa: F401  (torch.load of runner checkpoints)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 DET_CFG = 'configs/toy/faster_rcnn_r18_toy.py'
 TEST_CFGS = REPO_ROOT / 'tests' / 'data' / 'configs'
-# no dataloader worker processes, log every iteration
-FAST = [
-    f'{split}_dataloader.{key}' for split in ('train', 'val', 'test')
-    for key in ('num_workers=0', 'persistent_workers=False')
-] + ['default_hooks.logger.interval=1']
 # training always validates after the last epoch
 DET_FAST = FAST + ['val_dataloader.dataset.indices=4']
-
-
-def run(*args):
-    """Run ``args`` (a tool and its arguments) from the repository root."""
-    if args[0].endswith('.py'):
-        args = (sys.executable, ) + args
-    return subprocess.run(args, cwd=REPO_ROOT, capture_output=True, text=True)
-
-
-def assert_ok(proc):
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-
-
-def assert_one_line_error(proc, *fragments):
-    assert proc.returncode != 0
-    assert 'Traceback' not in proc.stderr, proc.stderr
-    last = proc.stderr.strip().splitlines()[-1]
-    for fragment in fragments:
-        assert fragment in last, proc.stderr
 
 
 def free_port():
@@ -62,8 +36,10 @@ def test_missing_config(tool):
     assert_one_line_error(proc, 'config file not found: configs/missing.py')
 
 
-def test_missing_checkpoint():
-    proc = run('tools/test.py', DET_CFG, 'work_dirs/missing.pth')
+@pytest.mark.parametrize('tool', [['tools/test.py', DET_CFG],
+                                  ['tools/train.py', DET_CFG, '--resume']])
+def test_missing_checkpoint(tool):
+    proc = run(*tool, 'work_dirs/missing.pth')
     assert_one_line_error(proc,
                           'checkpoint file not found: work_dirs/missing.pth')
 
