@@ -25,7 +25,7 @@ from typing import Dict, Iterable, List, Sequence, Tuple
 import numpy as np
 from PIL import Image, ImageDraw
 
-TOY_DATA_VERSION = 1
+TOY_DATA_VERSION = 2
 # Sorted, so that the folder order of mmpretrain's CustomDataset matches.
 TOY_CLASSES = ('ellipse', 'rectangle', 'triangle')
 TOY_PALETTE = [(220, 20, 60), (0, 128, 255), (255, 180, 0)]
@@ -138,12 +138,12 @@ def draw_scene(rng: np.random.Generator, size: int, labels: Sequence[int],
                 area=int(mask.sum()),
                 polygon=[round(float(c), 2) for p in polygon for c in p],
                 mask=mask))
-    img += rng.normal(0, rng.uniform(4, 16), size=img.shape)
+    img += rng.normal(0, rng.uniform(2, 8), size=img.shape)
     return np.clip(img, 0, 255).round().astype(np.uint8), objects
 
 
 def _scene_labels(rng: np.random.Generator) -> np.ndarray:
-    return rng.integers(len(TOY_CLASSES), size=rng.integers(1, 5))
+    return rng.integers(len(TOY_CLASSES), size=rng.integers(1, 4))
 
 
 def _make_coco(out: str, seed: int) -> None:
@@ -158,7 +158,7 @@ def _make_coco(out: str, seed: int) -> None:
         images, annotations = [], []
         for i in range(num):
             rng = _rng(seed, 0, split_id, i)
-            img, objects = draw_scene(rng, size, _scene_labels(rng), 12, 56)
+            img, objects = draw_scene(rng, size, _scene_labels(rng), 20, 64)
             file_name = f'{i:06d}.jpg'
             Image.fromarray(img).save(
                 osp.join(out, split, file_name), quality=90)
@@ -194,7 +194,7 @@ def _make_voc(out: str, seed: int) -> None:
         names = []
         for i in range(num):
             rng = _rng(seed, 1, split_id, i)
-            img, objects = draw_scene(rng, size, _scene_labels(rng), 12, 56)
+            img, objects = draw_scene(rng, size, _scene_labels(rng), 20, 64)
             seg = np.zeros((size, size), dtype=np.uint8)
             for obj in objects:
                 seg[obj['mask']] = obj['label'] + 1

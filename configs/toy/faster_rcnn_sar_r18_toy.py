@@ -1,0 +1,19 @@
+# The quick-start model: toy Faster R-CNN with a SAR-ResNet18 backbone
+# (G2 s2 alpha2) trained from scratch with the SAR loss (target 0.5). Same
+# recipe as the dense faster_rcnn_r18_toy.py, only the backbone swapped and
+# the loss hook added. K = (4, 4, 2) gives 8, 4 and 4 pixel patches on the
+# 32, 16 and 8 pixel maps of 128x128 images.
+_base_ = './faster_rcnn_r18_toy.py'
+
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='SARResNet',
+        depth=18,
+        mask_groups=2,
+        base_stride=2,
+        base_reduction=2,
+        mask_grid=(4, 4, 2),
+        out_indices=(0, 1, 2, 3)))
+
+custom_hooks = [dict(type='SARLossHook', target_rate=0.5, loss_weight=1.0)]

@@ -1,0 +1,33 @@
+"""Run the repository's tools as a user does, for end-to-end tests."""
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+# --cfg-options: no dataloader worker processes, log every iteration
+FAST = [
+    f'{split}_dataloader.{key}' for split in ('train', 'val', 'test')
+    for key in ('num_workers=0', 'persistent_workers=False')
+] + ['default_hooks.logger.interval=1']
+
+
+def run(*args) -> subprocess.CompletedProcess:
+    """Run ``args`` (a tool and its arguments) from the repository root."""
+    if args[0].endswith('.py'):
+        args = (sys.executable, ) + args
+    return subprocess.run(args, cwd=REPO_ROOT, capture_output=True, text=True)
+
+
+def assert_ok(proc: subprocess.CompletedProcess) -> None:
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess,
+                          *fragments: str) -> None:
+    """The tool failed with a last stderr line holding every fragment and
+    printed no traceback."""
+    assert proc.returncode != 0
+    assert 'Traceback' not in proc.stderr, proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    for fragment in fragments:
+        assert fragment in last, proc.stderr
