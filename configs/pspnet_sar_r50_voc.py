@@ -4,6 +4,10 @@
 _base_ = 'mmseg::pspnet/pspnet_r50-d8_4xb4-20k_voc12aug-512x512.py'
 custom_imports = dict(imports=['mmsar'], allow_failed_imports=False)
 
+# mmseg's SyncBN; a {{_base_.norm_cfg}} reference would carry mmseg's
+# `_scope_` key into the norm layer's arguments.
+norm_cfg = dict(type='SyncBN', requires_grad=True)
+
 pretrained = 'work_dirs/sar-r50-d_g2s4a1-t0.5_imagenet/epoch_200.pth'
 model = dict(
     pretrained=None,
@@ -19,7 +23,7 @@ model = dict(
         strides=(1, 2, 2, 1),
         dilations=(1, 1, 1, 2),
         out_indices=(0, 1, 2, 3),
-        norm_cfg={{_base_.norm_cfg}},
+        norm_cfg=norm_cfg,
         norm_eval=False,
         init_cfg=dict(
             type='Pretrained', checkpoint=pretrained, prefix='backbone.')))

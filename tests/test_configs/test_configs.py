@@ -24,7 +24,10 @@ DENSE_CONFIGS = {'toy/faster_rcnn_r18_toy.py'}
 
 def train_input_size(cfg: Config) -> tuple:
     """(H, W) of the images the training pipeline produces."""
-    for transform in cfg.train_dataloader.dataset.pipeline:
+    dataset = cfg.train_dataloader.dataset
+    while 'pipeline' not in dataset:  # ConcatDataset, RepeatDataset
+        dataset = dataset.get('dataset') or dataset.datasets[0]
+    for transform in dataset.pipeline:
         for key in ('crop_size', 'scale'):
             size = transform.get(key)
             if size is None:
@@ -51,13 +54,16 @@ def random_batch(cfg: Config, size: tuple) -> dict:
             num_classes=num_classes)
     if scope == 'mmseg':
         from mmseg.structures import SegDataSample
-        sample = SegDataSample(
-            metainfo=dict(
-                img_shape=size, ori_shape=size, pad_shape=size))
-        sample.gt_sem_seg = PixelData(
-            data=torch.randint(0, cfg.model.decode_head.num_classes,
-                               (1, height, width)))
-        return dict(inputs=[image], data_samples=[sample])
+        samples = []
+        # Two images: PSP's 1x1 pooled BN needs more than one value.
+        for _ in range(2):
+            sample = SegDataSample(
+                metainfo=dict(img_shape=size, ori_shape=size, pad_shape=size))
+            sample.gt_sem_seg = PixelData(
+                data=torch.randint(0, cfg.model.decode_head.num_classes,
+                                   (1, height, width)))
+            samples.append(sample)
+        return dict(inputs=[image, image.clone()], data_samples=samples)
     from mmpretrain.structures import DataSample
     return dict(
         inputs=[image, image.clone()],
