@@ -11,7 +11,7 @@ model = dict(
         pool_scales=(1, 2, 3, 6),
         dropout_ratio=0.1,
         num_classes=4,
-        norm_cfg={{_base_.norm_cfg}},
+        norm_cfg=dict(type='BN', requires_grad=True),
         align_corners=False,
         loss_decode=dict(
             type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)))

@@ -49,7 +49,11 @@ def test_toy_config_trains_and_tests(tmp_path, toy_data_root, config):
                str(work_dir), '--cfg-options', *FAST,
                'test_dataloader.dataset.indices=4')
     assert_ok(proc)
-    assert metric in proc.stdout
+    assert '(test)' in proc.stdout
+    # A detector two iterations old may score every box below threshold;
+    # CocoMetric then reports an empty result instead of the mAP.
+    assert metric in proc.stdout or 'the whole dataset is empty' in (
+        proc.stdout)
 
 
 @pytest.mark.slow
