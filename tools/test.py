@@ -8,12 +8,10 @@ import os.path as osp
 import sys
 
 from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS, init_default_scope
-from mmengine.runner import Runner
 
 import mmsar  # noqa: F401  (mmsar modules and the checkpoint loading fix)
-from mmsar.datasets import ToyDataError, check_toy_data, find_toy_roots
-from mmsar.utils import setup_cpu_distributed
+from mmsar.datasets import ToyDataError
+from mmsar.utils import build_runner
 
 
 def parse_args():
@@ -104,19 +102,9 @@ def main():
         ]
 
     try:
-        for root in find_toy_roots(cfg):
-            check_toy_data(root)
+        runner = build_runner(cfg)
     except ToyDataError as e:
         sys.exit(f'error: {e}')
-
-    if cfg.get('default_scope') is not None:
-        init_default_scope(cfg.default_scope)
-    setup_cpu_distributed(cfg)
-
-    if 'runner_type' in cfg:
-        runner = RUNNERS.build(cfg)
-    else:
-        runner = Runner.from_cfg(cfg)
     runner.test()
 
 

@@ -25,3 +25,21 @@ def setup_cpu_distributed(cfg: Config) -> None:
             broadcast_buffers=False,
             find_unused_parameters=cfg.get('find_unused_parameters', False))
     dist.init_process_group(backend='gloo')
+
+
+def build_runner(cfg: Config):
+    """The runner of ``cfg`` as ``tools/train.py`` and ``tools/test.py`` use
+    it: toy data checked (``ToyDataError`` if missing or corrupt), the
+    config's default scope set, CPU-only distributed runs on gloo."""
+    from mmengine.registry import RUNNERS, init_default_scope
+    from mmengine.runner import Runner
+
+    from mmsar.datasets import check_toy_data, find_toy_roots
+    for root in find_toy_roots(cfg):
+        check_toy_data(root)
+    if cfg.get('default_scope') is not None:
+        init_default_scope(cfg.default_scope)
+    setup_cpu_distributed(cfg)
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)
