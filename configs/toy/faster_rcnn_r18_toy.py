@@ -1,10 +1,14 @@
 # Dense calibration model for the toy COCO set: stock Faster R-CNN with a
 # ResNet-18 FPN trained from scratch (no downloads), 8 epochs of 50
-# iterations, about 5 minutes on 2 CPU cores.
+# iterations at batch size 8.
 #
 # The bases are those of mmdet's faster-rcnn_r50_fpn_1x_coco.py with its COCO
 # dataset and 1x schedule replaced (mmengine forbids keys defined by two
 # bases, so that config cannot be combined with another dataset base).
+#
+# Changes for training from scratch in 400 iterations, measured on the val
+# set after 8 epochs: the stock SGD (lr 0.02, warm-up, cosine) reaches
+# bbox mAP 0.11, AdamW 0.60, AdamW with BN in the FPN and smaller anchors 0.71.
 _base_ = [
     'mmdet::_base_/models/faster-rcnn_r50_fpn.py',
     '../_base_/datasets/toy_coco_detection.py',
@@ -13,6 +17,7 @@ _base_ = [
 default_scope = 'mmdet'
 custom_imports = dict(imports=['mmsar'], allow_failed_imports=False)
 
+norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     backbone=dict(
         depth=18,
@@ -20,7 +25,10 @@ model = dict(
         frozen_stages=-1,
         norm_eval=False,
         init_cfg=None),
-    neck=dict(in_channels=[64, 128, 256, 512]),
+    neck=dict(in_channels=[64, 128, 256, 512], norm_cfg=norm_cfg),
+    # 16-256 pixel anchors: the stock 32 pixel ones overlap objects below
+    # about 17 pixels with IoU < 0.3, which leaves them no positive anchor
+    rpn_head=dict(anchor_generator=dict(scales=[4])),
     roi_head=dict(bbox_head=dict(num_classes=3, fc_out_channels=256)),
     # the stock 512 RoIs and 1024-wide FCs cost 6x the time per iteration;
     # 300 test proposals (as in the Faster R-CNN paper) for at most 4 objects
@@ -35,7 +43,8 @@ test_cfg = dict(type='TestLoop')
 
 optim_wrapper = dict(
     type='OptimWrapper',
-    optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=1e-4),
+    optimizer=dict(type='AdamW', lr=2e-3, weight_decay=0.05),
+    paramwise_cfg=dict(norm_decay_mult=0.),
     clip_grad=dict(max_norm=35, norm_type=2))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=50),
