@@ -1,3 +1,5 @@
+import atexit
+
 import torch
 import torch.distributed as dist
 from mmengine.config import Config
@@ -25,6 +27,8 @@ def setup_cpu_distributed(cfg: Config) -> None:
             broadcast_buffers=False,
             find_unused_parameters=cfg.get('find_unused_parameters', False))
     dist.init_process_group(backend='gloo')
+    # left to interpreter shutdown, gloo's threads sometimes abort the process
+    atexit.register(dist.destroy_process_group)
 
 
 def build_runner(cfg: Config):
