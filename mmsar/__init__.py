@@ -1,4 +1,4 @@
-"""mmsar: Spatially Adaptive feature Refinement (SAR) backbones for OpenMMLab."""
+"""mmsar: Spatially Adaptive feature Refinement backbones for OpenMMLab."""
 from . import engine  # noqa: F401  (registers SARLossHook)
 from . import models  # noqa: F401  (registers the backbones)
 from .utils import register_checkpoint_safe_globals

@@ -10,7 +10,7 @@ from mmengine.registry import HOOKS
 from torch import Tensor, nn
 
 from ..schedules import (check_target_schedule, check_temperature,
-                        gumbel_temperature, target_rate)
+                         gumbel_temperature, target_rate)
 
 LOSS_MODES = ('batch', 'sample')
 

@@ -1,4 +1,4 @@
-"""Region selection: which patches of each channel group a refine block computes."""
+"""Region selection: the patches each channel group of a refine block runs."""
 import math
 from typing import Optional
 

@@ -1,4 +1,4 @@
-"""The SAR module: a base branch, a masked refinement branch and their fusion."""
+"""The SAR module: base branch, masked refinement branch and their fusion."""
 from typing import List, Optional, Tuple, Type
 
 import torch
@@ -10,7 +10,7 @@ from torch import Tensor
 from ..utils.mask_record import MaskRecord
 from .patch_grid import upsample_masks, upsample_nearest
 from .region_selection import RegionSelection, fixed_masks
-from .res_blocks import BasicBlock, Bottleneck, make_shortcut
+from .res_blocks import BasicBlock, make_shortcut
 from .sparse_fusion import blend_upsampled
 
 BRANCHES = ('both', 'base', 'refine')
