@@ -1,15 +1,12 @@
 """The benchmark tool runs end to end; no timing is asserted."""
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import torch
+from tool_runner import assert_ok, assert_one_line_error, run
 
 from mmsar.analysis.benchmark import (DENSE, format_profile, layer_type,
                                       profile_layer_types)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 TINY_CONFIG = """
 custom_imports = dict(imports=['mmsar'], allow_failed_imports=False)
 model = dict(
@@ -22,17 +19,10 @@ def test_benchmark_tool_writes_results(tmp_path):
     config = tmp_path / 'tiny.py'
     config.write_text(TINY_CONFIG)
     out_dir = tmp_path / 'out'
-    result = subprocess.run([
-        sys.executable, 'tools/analysis/benchmark.py',
-        str(config), '--rate', '0', '1', '--threads', '1', '--shape', '64',
-        '64', '--runs', '3', '--warmup', '1', '--profile', '--out-dir',
-        str(out_dir)
-    ],
-                            cwd=REPO_ROOT,
-                            capture_output=True,
-                            text=True,
-                            timeout=300)
-    assert result.returncode == 0, result.stderr
+    result = run('tools/analysis/benchmark.py', config, '--rate', 0, 1,
+                 '--threads', 1, '--shape', 64, 64, '--runs', 3, '--warmup', 1,
+                 '--profile', '--out-dir', out_dir)
+    assert_ok(result)
     assert result.stdout.count('ratio vs optimised dense: ') == 2
     assert result.stdout.count('ratio vs stock dense: ') == 2
     data = json.loads((out_dir / 'benchmark.json').read_text())
@@ -46,15 +36,8 @@ def test_benchmark_tool_writes_results(tmp_path):
 def test_benchmark_tool_rejects_a_config_without_backbone(tmp_path):
     config = tmp_path / 'bad.py'
     config.write_text('model = dict(type="ImageClassifier")\n')
-    result = subprocess.run(
-        [sys.executable, 'tools/analysis/benchmark.py',
-         str(config)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120)
-    assert result.returncode != 0
-    assert 'no model.backbone' in result.stderr
+    result = run('tools/analysis/benchmark.py', config)
+    assert_one_line_error(result, 'no model.backbone')
 
 
 def test_layer_types_cover_a_deployed_sar_backbone():

@@ -1,13 +1,11 @@
 """MACs of SAR backbones against the authors' counter and mmengine's."""
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
 import torch.nn as nn
 from mmengine.analysis import FlopAnalyzer
+from tool_runner import REPO_ROOT, assert_ok, assert_one_line_error, run
 
 from mmsar.analysis import (Complexity, count_at_rate, count_complexity,
                             dense_counterpart, layer_parts, selected_fraction)
@@ -162,7 +160,6 @@ def test_dense_layers_match_mmengine(rate):
 
 # get_flops.py end to end ---------------------------------------------------
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 GET_FLOPS = REPO_ROOT / 'tools' / 'analysis' / 'get_flops.py'
 SAR_CLS_CONFIG = """
 _base_ = ['{base}']
@@ -179,15 +176,6 @@ def sar_cls_config(tmp_path):
     return config
 
 
-def _run_tool(*args):
-    return subprocess.run(
-        [sys.executable, str(GET_FLOPS), *map(str, args)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300)
-
-
 def _gmacs_lines(stdout: str):
     return [
         line for line in stdout.splitlines()
@@ -198,9 +186,9 @@ def _gmacs_lines(stdout: str):
 @pytest.mark.slow
 def test_get_flops_forced_rate(sar_cls_config, tmp_path):
     out_dir = tmp_path / 'out'
-    proc = _run_tool(sar_cls_config, '--rate', 0.5, '--shape', 64, 64,
-                     '--out-dir', out_dir)
-    assert proc.returncode == 0, proc.stderr
+    proc = run(GET_FLOPS, sar_cls_config, '--rate', 0.5, '--shape', 64, 64,
+               '--out-dir', out_dir)
+    assert_ok(proc)
     lines = _gmacs_lines(proc.stdout)
     # mean, median, min, max and the dense ResNet-18
     assert len(lines) == 5 and 'ResNet-18' in lines[-1]
@@ -215,8 +203,9 @@ def test_get_flops_forced_rate(sar_cls_config, tmp_path):
 @pytest.mark.slow
 def test_get_flops_validation_images(sar_cls_config, tmp_path, toy_data_root):
     out_dir = tmp_path / 'out'
-    proc = _run_tool(sar_cls_config, '--num-images', 3, '--out-dir', out_dir)
-    assert proc.returncode == 0, proc.stderr
+    proc = run(GET_FLOPS, sar_cls_config, '--num-images', 3, '--out-dir',
+               out_dir)
+    assert_ok(proc)
     report = json.loads((out_dir / 'flops.json').read_text())
     assert len(report['per_image']) == 3
     assert report['dense']['gmacs'] > report['backbone_gmacs']['max']
@@ -231,10 +220,5 @@ def test_get_flops_bad_input_is_one_line(sar_cls_config, tmp_path, case):
         'no_checkpoint': [sar_cls_config, tmp_path / 'missing.pth'],
         'no_config': [tmp_path / 'missing.py'],
     }[case]
-    proc = _run_tool(*args, '--rate', 1, '--out-dir', tmp_path)
-    assert proc.returncode != 0
-    assert 'Traceback' not in proc.stderr
-    errors = [
-        line for line in proc.stderr.splitlines() if line.startswith('error:')
-    ]
-    assert len(errors) == 1, proc.stderr
+    proc = run(GET_FLOPS, *args, '--rate', 1, '--out-dir', tmp_path)
+    assert_one_line_error(proc, 'error: ')

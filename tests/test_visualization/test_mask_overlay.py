@@ -1,7 +1,4 @@
 """Overlays of refined patches, the Fig. 5 histogram and their tools."""
-import subprocess
-import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import mmcv
@@ -10,6 +7,7 @@ import pytest
 import torch
 from mmengine.structures import BaseDataElement
 from mmengine.visualization import LocalVisBackend, Visualizer
+from tool_runner import REPO_ROOT, assert_ok, assert_one_line_error, run
 
 from mmsar.analysis import build_model, load_config
 from mmsar.engine.hooks.mask_vis_hook import SARMaskVisHook
@@ -18,7 +16,6 @@ from mmsar.visualization import (draw_mask_overlays, feature_stride,
                                  image_masks, plot_complexity_histogram,
                                  select_records)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 VISUALIZE = REPO_ROOT / 'tools' / 'analysis' / 'visualize_masks.py'
 SAR_CLS_CONFIG = """
 _base_ = ['{base}']
@@ -115,22 +112,13 @@ def sar_cls(tmp_path):
     return SimpleNamespace(config=config, checkpoint=checkpoint, image=image)
 
 
-def _visualize(*args):
-    return subprocess.run(
-        [sys.executable, str(VISUALIZE), *map(str, args)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300)
-
-
 @pytest.mark.slow
 def test_visualize_masks_writes_pngs(sar_cls, tmp_path):
     out_dir = tmp_path / 'vis'
-    proc = _visualize(sar_cls.config, sar_cls.checkpoint, sar_cls.image,
-                      '--blocks', 'stage0.block0', 'stage1.block0', '--groups',
-                      1, '--out-dir', out_dir)
-    assert proc.returncode == 0, proc.stderr
+    proc = run(VISUALIZE, sar_cls.config, sar_cls.checkpoint, sar_cls.image,
+               '--blocks', 'stage0.block0', 'stage1.block0', '--groups', 1,
+               '--out-dir', out_dir)
+    assert_ok(proc)
     figure = mmcv.imread(str(out_dir / 'shapes.png'))
     # two rows (blocks) of two panels (image, group 1), each the 80 x 96
     # image enlarged 3 times to reach 192 pixels
@@ -147,13 +135,8 @@ def test_visualize_masks_bad_input_is_one_line(sar_cls, tmp_path, case):
         'no_checkpoint': [tmp_path / 'missing.pth', sar_cls.image],
         'block': [sar_cls.checkpoint, sar_cls.image, '--blocks', 'stage7'],
     }[case]
-    proc = _visualize(sar_cls.config, *args, '--out-dir', tmp_path)
-    assert proc.returncode != 0
-    assert 'Traceback' not in proc.stderr
-    errors = [
-        line for line in proc.stderr.splitlines() if line.startswith('error:')
-    ]
-    assert len(errors) == 1, proc.stderr
+    proc = run(VISUALIZE, sar_cls.config, *args, '--out-dir', tmp_path)
+    assert_one_line_error(proc, 'error: ')
 
 
 # SARMaskVisHook -------------------------------------------------------------
