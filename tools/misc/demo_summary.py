@@ -18,8 +18,7 @@ def latest_json(pattern: str) -> dict:
 
 
 def target_rate(cfg: Config) -> float:
-    hooks = [h for h in cfg.get('custom_hooks', [])
-             if h.type == 'SARLossHook']
+    hooks = [h for h in cfg.get('custom_hooks', []) if h.type == 'SARLossHook']
     return hooks[0].target_rate if hooks else float('nan')
 
 
@@ -35,8 +34,12 @@ def main():
                                  'benchmark.json'))['records'][0]
     rate, dense = flops['activation_rate'], flops['dense']
     gmacs = flops['backbone_gmacs']
+    # CocoMetric reports no mAP when no box passes the score threshold
+    bbox_map = metrics.get('coco/bbox_mAP')
     lines = [
-        f"COCO bbox mAP (toy val): {metrics['coco/bbox_mAP']:.3f}",
+        'COCO bbox mAP (toy val): ' +
+        (f'{bbox_map:.3f}' if bbox_map is not None else
+         'none (no detections above the score threshold)'),
         f"mean activation rate: {rate['mean']:.3f} "
         f'(target {target_rate(Config.fromfile(args.config))}, per image '
         f"{rate['min']:.2f}-{rate['max']:.2f})",
