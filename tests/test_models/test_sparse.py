@@ -114,6 +114,30 @@ def test_fused_conv_matches_conv_norm(relu, residual):
     assert_close(onednn, ref)
 
 
+def test_fused_conv_packs_per_shape_and_thread_count():
+    """oneDNN's weight layout depends on the thread count: a weight packed
+    at one count must not serve another."""
+    torch.manual_seed(0)
+    conv = nn.Conv2d(16, 32, 3, padding=1, bias=False)
+    fused = FusedConv2d.from_conv(conv)
+    x = torch.randn(1, 16, 12, 12)
+    threads = torch.get_num_threads()
+    try:
+        with torch.inference_mode():
+            outputs = []
+            for count in (1, 2, 1):
+                torch.set_num_threads(count)
+                outputs.append(fused(x))
+            fused(torch.randn(2, 16, 12, 12))
+    finally:
+        torch.set_num_threads(threads)
+    assert list(fused._packed) == [((1, 16, 12, 12), 1),
+                                   ((1, 16, 12, 12), 2),
+                                   ((2, 16, 12, 12), 1)]
+    for out in outputs:
+        assert_close(out, conv(x).detach())
+
+
 def sar_model(cls, **kwargs):
     torch.manual_seed(0)
     model = cls(**kwargs)
