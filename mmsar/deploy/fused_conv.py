@@ -19,7 +19,7 @@ from torch import Tensor
 CHANNELS_LAST = torch.channels_last
 # Packed weights kept per conv: one per input shape (patch batches vary) and
 # thread count.
-MAX_PACKED_SHAPES = 8
+MAX_PACKED_WEIGHTS = 8
 
 
 def fold_conv_norm(conv: nn.Conv2d,
@@ -118,7 +118,7 @@ class FusedConv2d(nn.Module):
             packed = torch.ops.mkldnn._reorder_convolution_weight(
                 self.weight, list(self.padding), list(self.stride),
                 list(self.dilation), self.groups, list(input_shape))
-            if len(self._packed) >= MAX_PACKED_SHAPES:
+            if len(self._packed) >= MAX_PACKED_WEIGHTS:
                 self._packed.popitem(last=False)
             self._packed[key] = packed
         return packed
