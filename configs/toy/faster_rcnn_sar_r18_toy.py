@@ -7,7 +7,7 @@
 # Trained from scratch in 600 iterations, the detection losses keep every
 # patch useful: with loss_weight 1 (8-epoch recipe) the training rate stayed
 # near 0.9 and the eval masks all on; with 10 the training rate follows the
-# target down to 0.5-0.55 and the eval rate is 0.52. Toy val bbox mAP 0.362
+# target down to 0.49-0.55 and the eval rate is 0.52. Toy val bbox mAP 0.362
 # after 6 epochs, 0.754 after 12 (`make demo`; dense 0.557 and 0.816; 0.326
 # and 0.727 in a one-thread run).
 _base_ = './faster_rcnn_r18_toy.py'
