@@ -1,7 +1,7 @@
 # Table VIII, second SAR row: G2 s4 alpha1, target 0.5.
-_base_ = '../retinanet_sar_r50.py'
+_base_ = './retinanet_sar-r50-g2s2a2-t0.5_fpn_1x_coco.py'
 
-pretrained = 'work_dirs/sar-r50_g2s4a1-t0.5_imagenet/epoch_200.pth'
+pretrained = 'work_dirs/sar-r50-g2s4a1-t0.5_4xb64-200e_in1k/epoch_200.pth'
 model = dict(
     backbone=dict(
         base_stride=4,

@@ -19,7 +19,7 @@ CONFIGS = sorted(
     str(p.relative_to(CONFIG_ROOT)) for p in CONFIG_ROOT.rglob('*.py')
     if '_base_' not in p.parts)
 # The dense calibration model of the toy detection recipe.
-DENSE_CONFIGS = {'toy/faster_rcnn_r18_toy.py'}
+DENSE_CONFIGS = {'faster_rcnn/faster-rcnn_r18_fpn_1xb8-12e_toy-coco.py'}
 
 
 def train_input_size(cfg: Config) -> tuple:
@@ -102,7 +102,8 @@ def test_paper_configs_exist_at_documented_paths():
      dict(mask_groups=2, base_stride=4, base_reduction=1)),
     ('deeplabv3_sar_r50_voc.py', dict(mask_groups=2, base_stride=4,
                                       base_reduction=1, deep_stem=True)),
-    ('imagenet/sar-r50_g8s2a2-t0.5_imagenet.py', dict(mask_groups=8)),
+    ('sar_resnet/sar-r50-g8s2a2-t0.5_4xb64-200e_in1k.py',
+     dict(mask_groups=8)),
 ])
 def test_paper_settings(config, expected):
     cfg = Config.fromfile(str(CONFIG_ROOT / config))

@@ -11,12 +11,18 @@ import pytest
 import torch
 from tool_runner import FAST, assert_ok, run
 
+# Paths under configs/.
+TOY_CLS_CONFIG = 'sar_resnet/sar-resnet20-g2s2a2-t0.5_1xb32-8e_toy-cls.py'
 TOY_CONFIGS = {
-    'configs/toy/faster_rcnn_sar_r18_toy.py': ('coco/bbox_mAP', 'epoch'),
-    'configs/toy/retinanet_sar_r18_toy.py': ('coco/bbox_mAP', 'epoch'),
-    'configs/toy/deeplabv3_sar_r18_toy.py': ('mIoU', 'iter'),
-    'configs/toy/pspnet_sar_r18_toy.py': ('mIoU', 'iter'),
-    'configs/toy/sar-resnet20_toy_cls.py': ('accuracy/top1', 'epoch'),
+    'faster_rcnn/faster-rcnn_sar-r18-g2s2a2-t0.5_fpn_1xb8-12e_toy-coco.py':
+    ('coco/bbox_mAP', 'epoch'),
+    'retinanet/retinanet_sar-r18-g2s2a2-t0.5_fpn_1xb8-8e_toy-coco.py':
+    ('coco/bbox_mAP', 'epoch'),
+    'deeplabv3/deeplabv3_sar-r18-d16-g2s4a1-t0.5_1xb8-300it_toy-voc.py':
+    ('mIoU', 'iter'),
+    'pspnet/pspnet_sar-r18-d16-g2s4a1-t0.5_1xb8-300it_toy-voc.py':
+    ('mIoU', 'iter'),
+    TOY_CLS_CONFIG: ('accuracy/top1', 'epoch'),
 }
 
 
@@ -37,7 +43,8 @@ def test_toy_config_trains_and_tests(tmp_path, toy_data_root, config):
     metric, by = TOY_CONFIGS[config]
     work_dir = tmp_path / 'work'
     options = FAST + ['val_dataloader.dataset.indices=4']
-    proc = run('tools/train.py', config, '--work-dir', str(work_dir),
+    proc = run('tools/train.py', f'configs/{config}', '--work-dir',
+               str(work_dir),
                '--cfg-options', *options, *two_iterations(config, by))
     assert_ok(proc)
     for key in ('loss_sar', 'sar_rate', 'sar_target', 'sar_tau'):
@@ -45,8 +52,8 @@ def test_toy_config_trains_and_tests(tmp_path, toy_data_root, config):
     checkpoint = (work_dir / 'last_checkpoint').read_text().strip()
     assert torch.load(checkpoint)['meta']['iter'] == 2
 
-    proc = run('tools/test.py', config, checkpoint, '--work-dir',
-               str(work_dir), '--cfg-options', *FAST,
+    proc = run('tools/test.py', f'configs/{config}', checkpoint,
+               '--work-dir', str(work_dir), '--cfg-options', *FAST,
                'test_dataloader.dataset.indices=4')
     assert_ok(proc)
     assert '(test)' in proc.stdout
@@ -61,7 +68,7 @@ def test_toy_classification_rate_reaches_target(tmp_path, toy_data_root):
     """The full toy recipe: the rate starts at 1 and ends near 0.5."""
     proc = run(
         'tools/train.py',
-        'configs/toy/sar-resnet20_toy_cls.py',
+        f'configs/{TOY_CLS_CONFIG}',
         '--work-dir',
         str(tmp_path),
         '--cfg-options',

@@ -11,7 +11,7 @@ from tool_runner import (FAST, REPO_ROOT, assert_ok, assert_one_line_error,
 
 import mmsar  # noqa: F401  (torch.load of runner checkpoints)
 
-DET_CFG = 'configs/toy/faster_rcnn_r18_toy.py'
+DET_CFG = 'configs/faster_rcnn/faster-rcnn_r18_fpn_1xb8-12e_toy-coco.py'
 TEST_CFGS = REPO_ROOT / 'tests' / 'data' / 'configs'
 # training always validates after the last epoch
 DET_FAST = FAST + ['val_dataloader.dataset.indices=4']

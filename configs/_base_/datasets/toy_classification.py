@@ -25,17 +25,12 @@ train_dataloader = dict(
         data_root=data_root,
         data_prefix='train',
         pipeline=train_pipeline))
+# The training loader on the val split, in order, without augmentation.
 val_dataloader = dict(
-    batch_size=32,
-    num_workers=2,
-    persistent_workers=True,
+    train_dataloader,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix='val',
-        test_mode=True,
-        pipeline=test_pipeline))
+    dataset=dict(train_dataloader['dataset'], data_prefix='val',
+                 test_mode=True, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
 val_evaluator = dict(type='Accuracy', topk=(1, ))

@@ -1,4 +1,0 @@
-# Table I ablation: the base branch alone, uncompressed (alpha 1).
-_base_ = './sar-resnet32_g2s2a2-t0.5_cifar100.py'
-model = dict(backbone=dict(branches='base', base_reduction=1))
-custom_hooks = []

@@ -1,4 +1,0 @@
-# Table I ablation: the refinement branch alone, masks learned from its own
-# input, target 0.5.
-_base_ = './sar-resnet32_g2s2a2-t0.5_cifar100.py'
-model = dict(backbone=dict(branches='refine'))

@@ -1,5 +1,0 @@
-# Table I ablation: both branches, fixed checkerboard masks (every other
-# cell), so no region-selection loss.
-_base_ = './sar-resnet32_g2s2a2-t0.5_cifar100.py'
-model = dict(backbone=dict(mask_mode='uniform'))
-custom_hooks = []

@@ -1,4 +1,0 @@
-# Table III: SAR-ResNet32x2 G4 beta1, target 0.5, CIFAR-100.
-_base_ = './sar-resnet32_g2s2a2-t0.5_cifar100.py'
-model = dict(
-    backbone=dict(widen_factor=2, mask_groups=4), head=dict(in_channels=128))

@@ -1,4 +1,0 @@
-# Table V: SAR-dil-ResNet50 G2 s2 alpha2, target 0.5: the base branch keeps
-# the resolution and dilates its 3x3 convs by 2.
-_base_ = '../sar_r50_imagenet.py'
-model = dict(backbone=dict(base_dilated=True))

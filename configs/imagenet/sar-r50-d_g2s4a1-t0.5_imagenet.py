@@ -1,4 +1,0 @@
-# SAR-ResNet50 G2 s4 alpha1 with the 3-conv deep stem of ResNetV1c, target
-# 0.5: the ImageNet backbone of the segmentation configs (Table IX).
-_base_ = '../sar_r50_imagenet.py'
-model = dict(backbone=dict(base_stride=4, base_reduction=1, deep_stem=True))

@@ -1,0 +1,4 @@
+# SAR-ResNet50 G2 s4 alpha1 with the 3-conv deep stem of ResNetV1c, target
+# 0.5: the ImageNet backbone of the segmentation configs (Table IX).
+_base_ = './sar-r50-g2s2a2-t0.5_4xb64-200e_in1k.py'
+model = dict(backbone=dict(base_stride=4, base_reduction=1, deep_stem=True))
