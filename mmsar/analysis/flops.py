@@ -36,13 +36,11 @@ from torch.nn.modules.utils import _pair
 from mmsar.models.layers.patch_grid import cell_bounds
 from mmsar.models.layers.sar_module import SARModule
 from mmsar.models.utils.mask_record import MaskRecord
+from mmsar.models.utils.sar_backbone import (PARTS, is_sar_backbone,
+                                             part_of, part_roots)
 
 COUNTED_LAYERS = (nn.Conv2d, nn.Linear, nn.AvgPool2d, nn.MaxPool2d,
                   nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
-# Parts of a backbone, in forward order; dense backbones use stem and plain.
-PARTS = ('stem', 'base', 'selection', 'refine_masked', 'refine_shortcut',
-         'fusion_gate_align', 'fusion_blocks', 'plain_stages')
-STEM_NAMES = ('conv1', 'stem', 'maxpool')
 
 
 @dataclass
@@ -89,11 +87,6 @@ class Complexity:
                    params=first.params,
                    rates=rates,
                    input_shapes=[s for r in results for s in r.input_shapes])
-
-
-def is_sar_backbone(module: nn.Module) -> bool:
-    """Whether ``module`` records masks (``SARResNet`` and subclasses)."""
-    return hasattr(module, 'mask_records') and hasattr(module, 'sar_modules')
 
 
 def _numel(shape: Sequence[int]) -> int:
@@ -166,53 +159,18 @@ def _named_layers(module: nn.Module, prefix: str) -> Dict[str, nn.Module]:
     }
 
 
-def _fusion_blocks(backbone: nn.Module) -> Dict[str, nn.Module]:
-    """Blocks that close a SAR module (the non-SAR blocks of SAR layers and
-    the first block of the layer that follows the last SAR module)."""
-    blocks = {}
-    for index, name in enumerate(backbone.res_layers):
-        layer = getattr(backbone, name)
-        for child_name, child in layer.named_children():
-            closes_sar = (index < backbone.num_sar_stages
-                          or (index == backbone.num_sar_stages
-                              and child_name == '0'))
-            if closes_sar and not isinstance(child, SARModule):
-                blocks[f'{name}.{child_name}'] = child
-    return blocks
-
-
-def _sar_module_parts(
-        module: SARModule,
-        prefix: str) -> Tuple[Dict[str, str], Dict[str, Tuple[int, int]]]:
-    """Parts of the layers of one SAR module and, for the masked refine
-    convs, the (stage, block) of the mask record that masks them."""
-    parts, masked_by = {}, {}
-    children = {
-        'base_pool': 'base',
-        'base_blocks': 'base',
-        'selectors': 'selection',
-        'base_align': 'fusion_gate_align',
-        'refine_align': 'fusion_gate_align',
-        'gate': 'fusion_gate_align',
-    }
-    for child, part in children.items():
-        if getattr(module, child, None) is not None:
-            for name in _named_layers(getattr(module, child),
-                                      f'{prefix}.{child}'):
-                parts[name] = part
-    for index, block in enumerate(module.refine_blocks):
-        block_prefix = f'{prefix}.refine_blocks.{index}'
-        shortcut = set()
-        if block.downsample is not None:
-            shortcut = set(
-                _named_layers(block.downsample, f'{block_prefix}.downsample'))
-        for name in _named_layers(block, block_prefix):
-            if name in shortcut:
-                parts[name] = 'refine_shortcut'
-            else:
-                parts[name] = 'refine_masked'
-                masked_by[name] = (module.stage_index, index)
-    return parts, masked_by
+def _refine_block_keys(backbone: nn.Module) -> Dict[str, Tuple[int, int]]:
+    """(stage, block) of the mask record of the refine block that holds
+    each counted layer, by layer name."""
+    keys = {}
+    for prefix, module in backbone.named_modules():
+        if not isinstance(module, SARModule):
+            continue
+        for index, block in enumerate(module.refine_blocks):
+            block_prefix = f'{prefix}.refine_blocks.{index}'
+            for name in _named_layers(block, block_prefix):
+                keys[name] = (module.stage_index, index)
+    return keys
 
 
 def layer_parts(
@@ -224,20 +182,16 @@ def layer_parts(
         tuple: ``{layer name: part}`` and, for the refine convs, ``{layer
         name: (stage, block)}`` of the mask record that masks them.
     """
-    parts, masked_by = {}, {}
-    if is_sar_backbone(backbone):
-        for name, module in backbone.named_modules():
-            if isinstance(module, SARModule):
-                sar_parts, sar_masked = _sar_module_parts(module, name)
-                parts.update(sar_parts)
-                masked_by.update(sar_masked)
-        for prefix, block in _fusion_blocks(backbone).items():
-            for name in _named_layers(block, prefix):
-                parts[name] = 'fusion_blocks'
-    for name in _named_layers(backbone, ''):
-        if name not in parts:
-            is_stem = name.split('.')[0] in STEM_NAMES
-            parts[name] = 'stem' if is_stem else 'plain_stages'
+    roots = part_roots(backbone)
+    parts = {
+        name: part_of(name, roots)
+        for name in _named_layers(backbone, '')
+    }
+    masked_by = {
+        name: key
+        for name, key in _refine_block_keys(backbone).items()
+        if parts[name] == 'refine_masked'
+    }
     return parts, masked_by
 
 

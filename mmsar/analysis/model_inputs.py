@@ -13,7 +13,7 @@ from mmengine.runner import load_checkpoint
 from mmengine.utils import ProgressBar
 from torch import Tensor
 
-from .flops import is_sar_backbone
+from mmsar.models.utils.sar_backbone import is_sar_backbone
 
 
 class AnalysisInputError(ValueError):

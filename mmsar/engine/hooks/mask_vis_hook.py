@@ -6,7 +6,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
-from mmsar.analysis.flops import is_sar_backbone
+from mmsar.models.utils.sar_backbone import is_sar_backbone
 from mmsar.visualization.mask_overlay import draw_mask_overlays, select_records
 
 
