@@ -1,8 +1,22 @@
 import atexit
+import warnings
 
 import torch
 import torch.distributed as dist
 from mmengine.config import Config
+
+
+def filter_upstream_warnings() -> None:
+    """Hide the upstream warnings a user of mmsar cannot act on.
+
+    mmengine resolves ``mmdet::`` / ``mmseg::`` / ``mmpretrain::`` config
+    paths with ``pkg_resources``, importing and reloading it at each lookup,
+    and setuptools warns at each of them that this API is deprecated.
+    """
+    warnings.filterwarnings(
+        'ignore',
+        message='pkg_resources is deprecated as an API',
+        category=UserWarning)
 
 
 def setup_cpu_distributed(cfg: Config) -> None:

@@ -6,6 +6,8 @@ import os.path as osp
 
 from mmengine.config import Config
 
+import mmsar  # noqa: F401  (quiets upstream warnings of Config.fromfile)
+
 
 def latest_json(pattern: str) -> dict:
     """The newest JSON file matching ``pattern``, loaded."""

@@ -37,21 +37,23 @@ $PIP install --quiet $TORCH_PINS
 TORCH_VERSION=$($VENV/bin/python -c 'import torch; print(torch.__version__)')
 WHEELS=$CACHE/wheels/torch-$TORCH_VERSION
 
+# Its output (hundreds of lines of compiler and setuptools messages) goes to
+# a log file, shown only when the build fails.
 build_mmcv() {
     local work
     work=$(mktemp -d)
-    log "building mmcv $MMCV_VERSION with ops from source (about 6 minutes on 2 cores)"
-    $PIP download --quiet --no-deps --no-binary :all: --no-build-isolation \
-        "mmcv==$MMCV_VERSION" -d "$work"
-    tar -xzf "$work"/mmcv-"$MMCV_VERSION".tar.gz -C "$work"
-    # torch >= 2.10 headers need C++20; mmcv's setup.py hard-codes older standards.
-    sed -i -e 's/-std=c++14/-std=c++20/g' -e 's/-std=c++17/-std=c++20/g' \
-        "$work/mmcv-$MMCV_VERSION/setup.py"
-    (cd "$work/mmcv-$MMCV_VERSION" &&
-        MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
-        "$OLDPWD/$VENV/bin/python" -m pip wheel --quiet --no-deps \
-        --no-build-isolation . -w "$WHEELS")
-    rm -rf "$work"
+    $PIP download --no-deps --no-binary :all: --no-build-isolation \
+        "mmcv==$MMCV_VERSION" -d "$work" &&
+        tar -xzf "$work"/mmcv-"$MMCV_VERSION".tar.gz -C "$work" &&
+        # torch >= 2.10 headers need C++20; mmcv's setup.py hard-codes older
+        # standards.
+        sed -i -e 's/-std=c++14/-std=c++20/g' -e 's/-std=c++17/-std=c++20/g' \
+            "$work/mmcv-$MMCV_VERSION/setup.py" &&
+        (cd "$work/mmcv-$MMCV_VERSION" &&
+            MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
+            "$OLDPWD/$VENV/bin/python" -m pip wheel --no-deps \
+            --no-build-isolation . -w "$WHEELS") &&
+        rm -rf "$work"
 }
 
 $PIP install --quiet opencv-python-headless
@@ -62,7 +64,13 @@ else
     mkdir -p "$WHEELS"
     if ! ls "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1; then
         $PIP install --quiet addict yapf packaging pyyaml Pillow "mmengine==0.10.7"
-        build_mmcv
+        MMCV_LOG=$WHEELS/mmcv-$MMCV_VERSION-build.log
+        log "building mmcv $MMCV_VERSION with ops from source (about 6 minutes on 2 cores), log: $MMCV_LOG"
+        if ! build_mmcv >"$MMCV_LOG" 2>&1; then
+            tail -n 40 "$MMCV_LOG" >&2
+            log "building mmcv failed; the full log is $MMCV_LOG"
+            exit 1
+        fi
     fi
     log "installing mmcv $MMCV_VERSION from $WHEELS"
     $PIP install --quiet "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl
