@@ -1,8 +1,12 @@
-from pathlib import Path
-
+"""Fixtures shared by the test modules."""
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from .tool_runner import REPO_ROOT, TEST_CFGS
+
+SAR_CLS_CONFIG = """
+_base_ = ['{base}']
+model = dict(backbone=dict(_delete_=True, type='SARResNet', depth=18))
+"""
 
 
 @pytest.fixture(scope='session')
@@ -14,3 +18,14 @@ def toy_data_root():
     root = REPO_ROOT / 'data' / 'toy'
     ensure_toy_data(str(root))
     return root
+
+
+@pytest.fixture
+def sar_cls_config(tmp_path):
+    """An mmpretrain classifier on the toy set with a SAR-ResNet-18: the
+    config file ``TEST_CFGS / 'toy_cls_resnet18.py'`` with the backbone
+    swapped."""
+    config = tmp_path / 'sar_cls.py'
+    config.write_text(SAR_CLS_CONFIG.format(base=TEST_CFGS /
+                                            'toy_cls_resnet18.py'))
+    return config

@@ -1,4 +1,7 @@
-"""Run the repository's tools as a user does, for end-to-end tests."""
+"""Run the repository's tools as a user does, for end-to-end tests.
+
+Imported as ``tests.tool_runner`` (``tests`` is a package).
+"""
 import os
 import subprocess
 import sys
@@ -6,6 +9,8 @@ from pathlib import Path
 from typing import Optional
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# Small configs of stock models on the toy data, for the tool tests.
+TEST_CFGS = REPO_ROOT / 'tests' / 'data' / 'configs'
 # --cfg-options: no dataloader worker processes, log every iteration
 FAST = [
     f'{split}_dataloader.{key}' for split in ('train', 'val', 'test')

@@ -1,11 +1,8 @@
 """MACs of SAR backbones against the authors' counter and mmengine's."""
-import json
-
 import pytest
 import torch
 import torch.nn as nn
 from mmengine.analysis import FlopAnalyzer
-from tool_runner import REPO_ROOT, assert_ok, assert_one_line_error, run
 
 from mmsar.analysis import (Complexity, count_at_rate, count_complexity,
                             dense_counterpart, layer_parts, selected_fraction)
@@ -156,69 +153,3 @@ def test_dense_layers_match_mmengine(rate):
             assert macs.item() == reference[name] * rate, name
         else:
             assert macs.item() == reference[name], name
-
-
-# get_flops.py end to end ---------------------------------------------------
-
-GET_FLOPS = REPO_ROOT / 'tools' / 'analysis' / 'get_flops.py'
-SAR_CLS_CONFIG = """
-_base_ = ['{base}']
-model = dict(backbone=dict(_delete_=True, type='SARResNet', depth=18))
-"""
-
-
-@pytest.fixture
-def sar_cls_config(tmp_path):
-    """An mmpretrain classifier on the toy set with a SAR-ResNet-18."""
-    config = tmp_path / 'sar_cls.py'
-    base = REPO_ROOT / 'tests' / 'data' / 'configs' / 'toy_cls_resnet18.py'
-    config.write_text(SAR_CLS_CONFIG.format(base=base))
-    return config
-
-
-def _gmacs_lines(stdout: str):
-    return [
-        line for line in stdout.splitlines()
-        if line.startswith('backbone GMACs:')
-    ]
-
-
-@pytest.mark.slow
-def test_get_flops_forced_rate(sar_cls_config, tmp_path):
-    out_dir = tmp_path / 'out'
-    proc = run(GET_FLOPS, sar_cls_config, '--rate', 0.5, '--shape', 64, 64,
-               '--out-dir', out_dir)
-    assert_ok(proc)
-    lines = _gmacs_lines(proc.stdout)
-    # mean, median, min, max and the dense ResNet-18
-    assert len(lines) == 5 and 'ResNet-18' in lines[-1]
-    expected = count_at_rate(SARResNet(depth=18), 0.5, (64, 64))
-    assert float(lines[0].split()[2]) == pytest.approx(_gmacs(expected),
-                                                       abs=1e-4)
-    report = json.loads((out_dir / 'flops.json').read_text())
-    assert report['num_images'] == 1 and report['forced_rate'] == 0.5
-    assert (out_dir / 'flops_hist.png').stat().st_size > 0
-
-
-@pytest.mark.slow
-def test_get_flops_validation_images(sar_cls_config, tmp_path, toy_data_root):
-    out_dir = tmp_path / 'out'
-    proc = run(GET_FLOPS, sar_cls_config, '--num-images', 3, '--out-dir',
-               out_dir)
-    assert_ok(proc)
-    report = json.loads((out_dir / 'flops.json').read_text())
-    assert len(report['per_image']) == 3
-    assert report['dense']['gmacs'] > report['backbone_gmacs']['max']
-    assert (out_dir / 'flops_hist.png').stat().st_size > 0
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize('case', ['not_sar', 'no_checkpoint', 'no_config'])
-def test_get_flops_bad_input_is_one_line(sar_cls_config, tmp_path, case):
-    args = {
-        'not_sar': [REPO_ROOT / 'tests/data/configs/toy_cls_resnet18.py'],
-        'no_checkpoint': [sar_cls_config, tmp_path / 'missing.pth'],
-        'no_config': [tmp_path / 'missing.py'],
-    }[case]
-    proc = run(GET_FLOPS, *args, '--rate', 1, '--out-dir', tmp_path)
-    assert_one_line_error(proc, 'error: ')

@@ -9,7 +9,8 @@ import re
 
 import pytest
 import torch
-from tool_runner import FAST, assert_ok, run
+
+from tests.tool_runner import FAST, assert_ok, run
 
 # Paths under configs/.
 TOY_CLS_CONFIG = 'sar_resnet/sar-resnet20-g2s2a2-t0.5_1xb32-8e_toy-cls.py'

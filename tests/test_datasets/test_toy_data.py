@@ -1,6 +1,5 @@
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,8 +10,8 @@ from mmengine.registry import init_default_scope
 from mmsar.datasets import (TOY_CLASSES, TOY_SEG_CLASSES, ToyDataError,
                             check_toy_data, ensure_toy_data, find_toy_roots,
                             generate_toy_data)
+from tests.tool_runner import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 BASE = REPO_ROOT / 'configs' / '_base_' / 'datasets'
 
 

@@ -3,7 +3,8 @@ import json
 import sys
 
 import pytest
-from tool_runner import FAST, assert_ok, run
+
+from tests.tool_runner import FAST, assert_ok, run
 
 
 @pytest.mark.slow

@@ -6,13 +6,12 @@ import socket
 
 import pytest
 import torch
-from tool_runner import (FAST, REPO_ROOT, assert_ok, assert_one_line_error,
-                         run)
 
 import mmsar  # noqa: F401  (torch.load of runner checkpoints)
+from tests.tool_runner import (FAST, TEST_CFGS, assert_ok,
+                               assert_one_line_error, run)
 
 DET_CFG = 'configs/faster_rcnn/faster-rcnn_r18_fpn_1xb8-12e_toy-coco.py'
-TEST_CFGS = REPO_ROOT / 'tests' / 'data' / 'configs'
 # training always validates after the last epoch
 DET_FAST = FAST + ['val_dataloader.dataset.indices=4']
 

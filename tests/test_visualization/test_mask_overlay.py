@@ -1,26 +1,16 @@
-"""Overlays of refined patches, the Fig. 5 histogram and their tools."""
+"""Overlays of refined patches, and the hook that logs them."""
 from types import SimpleNamespace
 
-import mmcv
 import numpy as np
 import pytest
 import torch
 from mmengine.structures import BaseDataElement
 from mmengine.visualization import LocalVisBackend, Visualizer
-from tool_runner import REPO_ROOT, assert_ok, assert_one_line_error, run
 
-from mmsar.analysis import build_model, load_config
 from mmsar.engine.hooks.mask_vis_hook import SARMaskVisHook
 from mmsar.models import MaskRecord, SARResNet
 from mmsar.visualization import (draw_mask_overlays, feature_stride,
-                                 image_masks, plot_complexity_histogram,
-                                 select_records)
-
-VISUALIZE = REPO_ROOT / 'tools' / 'analysis' / 'visualize_masks.py'
-SAR_CLS_CONFIG = """
-_base_ = ['{base}']
-model = dict(backbone=dict(_delete_=True, type='SARResNet', depth=18))
-"""
+                                 image_masks, select_records)
 
 
 @pytest.fixture
@@ -84,59 +74,6 @@ def test_select_records_names_blocks():
             ] == ['stage0.block0', 'stage1.block0', 'stage2.block0']
     with pytest.raises(ValueError, match='stage9.block0'):
         select_records(records, ['stage9.block0'])
-
-
-def test_histogram_png(tmp_path):
-    out = tmp_path / 'hist.png'
-    plot_complexity_histogram(np.linspace(0.2, 0.5, 30), np.linspace(2, 3, 30),
-                              str(out), 4.09, 'test')
-    assert mmcv.imread(str(out)).shape[2] == 3
-
-
-# visualize_masks.py end to end ----------------------------------------------
-
-
-@pytest.fixture
-def sar_cls(tmp_path):
-    """A SAR classifier config, a random-init checkpoint and an image."""
-    config = tmp_path / 'sar_cls.py'
-    base = REPO_ROOT / 'tests' / 'data' / 'configs' / 'toy_cls_resnet18.py'
-    config.write_text(SAR_CLS_CONFIG.format(base=base))
-    model = build_model(load_config(str(config)))
-    checkpoint = tmp_path / 'random.pth'
-    torch.save(dict(state_dict=model.state_dict()), checkpoint)
-    image = tmp_path / 'shapes.png'
-    canvas = np.zeros((80, 96, 3), dtype=np.uint8)
-    canvas[20:60, 30:70] = (0, 200, 255)
-    mmcv.imwrite(canvas, str(image))
-    return SimpleNamespace(config=config, checkpoint=checkpoint, image=image)
-
-
-@pytest.mark.slow
-def test_visualize_masks_writes_pngs(sar_cls, tmp_path):
-    out_dir = tmp_path / 'vis'
-    proc = run(VISUALIZE, sar_cls.config, sar_cls.checkpoint, sar_cls.image,
-               '--blocks', 'stage0.block0', 'stage1.block0', '--groups', 1,
-               '--out-dir', out_dir)
-    assert_ok(proc)
-    figure = mmcv.imread(str(out_dir / 'shapes.png'))
-    # two rows (blocks) of two panels (image, group 1), each the 80 x 96
-    # image enlarged 3 times to reach 192 pixels
-    assert figure.shape == (2 * 240 + 4, 2 * 288 + 4, 3)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize('case', ['unreadable', 'no_checkpoint', 'block'])
-def test_visualize_masks_bad_input_is_one_line(sar_cls, tmp_path, case):
-    bad_image = tmp_path / 'broken.png'
-    bad_image.write_text('not an image')
-    args = {
-        'unreadable': [sar_cls.checkpoint, bad_image],
-        'no_checkpoint': [tmp_path / 'missing.pth', sar_cls.image],
-        'block': [sar_cls.checkpoint, sar_cls.image, '--blocks', 'stage7'],
-    }[case]
-    proc = run(VISUALIZE, sar_cls.config, *args, '--out-dir', tmp_path)
-    assert_one_line_error(proc, 'error: ')
 
 
 # SARMaskVisHook -------------------------------------------------------------
