@@ -6,7 +6,7 @@ folded into the weight and bias, the weight is reordered once into oneDNN's
 blocked layout, and bias, ReLU and a residual add run inside the oneDNN
 convolution (``torch.ops.mkldnn._convolution_pointwise``). Tensors are kept
 channels-last. Where oneDNN cannot run (CUDA, other dtypes) the same maths
-runs through ``F.conv2d``.
+runs through ``F.conv2d``, and so does a traced export (ONNX).
 """
 from collections import OrderedDict
 from typing import Optional, Tuple
@@ -98,7 +98,8 @@ class FusedConv2d(nn.Module):
     def _use_onednn(self, x: Tensor) -> bool:
         return (x.device.type == 'cpu' and x.dtype == torch.float32
                 and torch.backends.mkldnn.is_available()
-                and not torch.is_grad_enabled())
+                and not torch.is_grad_enabled()
+                and not torch.jit.is_tracing())
 
     def packed_weight(self, input_shape: torch.Size) -> Tensor:
         """The weight reordered into the oneDNN layout that the conv picks

@@ -7,6 +7,7 @@ from mmengine.model import ModuleList
 from ..models.layers.sar_module import SARModule
 from .dense_blocks import fuse_block, fuse_resnet_stem, fuse_shortcut
 from .fused_conv import FusedConv2d
+from .grid_pool import GridPool
 from .sparse_blocks import sparsify_block
 
 
@@ -22,7 +23,8 @@ def sparsify_sar_module(module: SARModule) -> SARModule:
 
     Base blocks, width alignments and the region-selection convs are fused;
     refine blocks become :class:`SparseBottleneck` / :class:`SparseBasicBlock`
-    that take cell masks; the fusion blends channels-last.
+    that take cell masks; the fusion blends channels-last; the selectors'
+    pooling becomes a :class:`GridPool` that exports at any map size.
     """
     module.eval()
     module.base_blocks = ModuleList(fuse_block(b) for b in module.base_blocks)
@@ -35,6 +37,7 @@ def sparsify_sar_module(module: SARModule) -> SARModule:
             selector.conv, selector.norm, relu=True)
         selector.norm = nn.Identity()
         selector.relu = nn.Identity()
+        selector.pool = GridPool(selector.grid)
     module.sparse = True
     return module
 

@@ -14,7 +14,8 @@ import torch.nn as nn
 from torch import Tensor
 
 from ..models.layers.sparse_patches import (PatchGeometry, PatchPlan,
-                                            patch_geometry, plan_patches)
+                                            patch_geometry, plan_patches,
+                                            put_rows)
 from .dense_blocks import fuse_shortcut
 from .fused_conv import FusedConv2d
 
@@ -25,11 +26,11 @@ def as_rows(x: Tensor, groups: int) -> Tensor:
     return x.permute(0, 2, 3, 1).reshape(n * h * w * groups, c // groups)
 
 
-def as_patches(rows: Tensor, num_slots: int, height: int,
+def as_patches(rows: Tensor, channels: int, height: int,
                width: int) -> Tensor:
     """View gathered rows [S * h * w * G, C / G] as channels-last
-    patches (S, C, h, w)."""
-    return rows.view(num_slots, height, width, -1).permute(0, 3, 1, 2)
+    patches (S, C, h, w); S is left to the length of ``rows``."""
+    return rows.view(-1, height, width, channels).permute(0, 3, 1, 2)
 
 
 def new_rows(num_rows: int, channels: int, like: Tensor,
@@ -37,6 +38,18 @@ def new_rows(num_rows: int, channels: int, like: Tensor,
     """A [num_rows + 1, channels] matrix; the extra row is the trash."""
     make = torch.zeros if zero else torch.empty
     return make(num_rows + 1, channels, dtype=like.dtype, device=like.device)
+
+
+def relu_rows(x: Tensor, groups: int) -> Tensor:
+    """relu(x) of a map (N, C, H, W) as rows [N * H * W * G + 1, C / G],
+    the last one the trash row; written in one pass in eager mode."""
+    if torch.jit.is_tracing():
+        rows = as_rows(torch.relu(x), groups)
+        return torch.cat([rows, rows.new_zeros(1, rows.shape[1])])
+    n, c, h, w = x.shape
+    out = new_rows(n * h * w * groups, c // groups, x, zero=False)
+    torch.clamp_min(x.permute(0, 2, 3, 1), 0, out=out[:-1].view(n, h, w, c))
+    return out
 
 
 class _SparseRefineBlock(nn.Module):
@@ -61,11 +74,11 @@ class _SparseRefineBlock(nn.Module):
         h_p, w_p = geometry.padded_size
         buffer = new_rows(n * h_p * w_p * groups, channels // groups,
                           patches, zero=True)
-        buffer.index_copy_(0, plan.scatter_padded,
-                           as_rows(patches, groups))
+        buffer = put_rows(buffer, plan.scatter_padded,
+                          as_rows(patches, groups))
         halo = buffer.index_select(0, plan.gather_halo)
         p_h, p_w = geometry.patch_size
-        return as_patches(halo, plan.num_slots, p_h + 2, p_w + 2)
+        return as_patches(halo, channels, p_h + 2, p_w + 2)
 
     def forward(self, x: Tensor, masks: Tensor) -> Tensor:
         """Refine x (N, C_in, H, W) where cell masks (N, G, K, K) are on.
@@ -79,20 +92,17 @@ class _SparseRefineBlock(nn.Module):
         c_out = shortcut.shape[1]
         geometry = patch_geometry(height, width, masks.shape[-1], x.device)
         plan = plan_patches(geometry, masks)
-        out = new_rows(n * height * width * self.groups,
-                       c_out // self.groups, x, zero=False)
-        dense = out[:-1].view(n, height, width, c_out)
-        torch.clamp_min(shortcut.permute(0, 2, 3, 1), 0, out=dense)
+        out = relu_rows(shortcut, self.groups)
         if plan is not None:
             refined = self.sparse_residual(x, shortcut, plan, geometry)
-            out.index_copy_(0, plan.scatter, as_rows(refined, self.groups))
-        return dense.permute(0, 3, 1, 2)
+            out = put_rows(out, plan.scatter, as_rows(refined, self.groups))
+        return out[:-1].view(n, height, width, c_out).permute(0, 3, 1, 2)
 
     def gather(self, x: Tensor, plan: PatchPlan,
                geometry: PatchGeometry) -> Tensor:
         """The patches (S, C, p_h, p_w) of a map x (N, C, H, W)."""
         rows = as_rows(x, self.groups).index_select(0, plan.gather)
-        return as_patches(rows, plan.num_slots, *geometry.patch_size)
+        return as_patches(rows, x.shape[1], *geometry.patch_size)
 
 
 class SparseBottleneck(_SparseRefineBlock):

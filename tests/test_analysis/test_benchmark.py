@@ -1,10 +1,12 @@
 """The benchmark tool runs end to end; no timing is asserted."""
 import json
 
+import pytest
 import torch
 from tool_runner import assert_ok, assert_one_line_error, run
 
-from mmsar.analysis.benchmark import (DENSE, format_profile, layer_type,
+from mmsar.analysis.benchmark import (DENSE, calibrate_mask_rate,
+                                      format_profile, layer_type,
                                       profile_layer_types)
 
 TINY_CONFIG = """
@@ -23,14 +25,44 @@ def test_benchmark_tool_writes_results(tmp_path):
                  '--threads', 1, '--shape', 64, 64, '--runs', 3, '--warmup', 1,
                  '--profile', '--out-dir', out_dir)
     assert_ok(result)
-    assert result.stdout.count('ratio vs optimised dense: ') == 2
-    assert result.stdout.count('ratio vs stock dense: ') == 2
+    for line in ('ratio vs optimised dense: ', 'ratio vs stock dense: ',
+                 'ratio vs best dense engine: '):
+        assert result.stdout.count(line) == 2
     data = json.loads((out_dir / 'benchmark.json').read_text())
     assert [r['rate'] for r in data['records']] == [0, 1]
     assert all(r['sar_ms'] > 0 for r in data['records'])
-    assert 'refine blocks (sparse)' in next(iter(data['profile'].values()))
-    assert '| ratio vs optimised |' in (out_dir / 'benchmark.md').read_text()
+    layers = data['profiles']['torch, per layer type']
+    assert 'refine blocks (sparse)' in next(iter(layers.values()))
+    assert '| ratio vs best dense |' in (out_dir / 'benchmark.md').read_text()
     assert (out_dir / 'benchmark.png').stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_benchmark_tool_times_every_backend(tmp_path):
+    config = tmp_path / 'tiny.py'
+    config.write_text(TINY_CONFIG)
+    out_dir = tmp_path / 'out'
+    result = run('tools/analysis/benchmark.py', config, '--rate', 0.5,
+                 '--threads', 1, '--shape', 64, 64, '--runs', 2, '--warmup', 1,
+                 '--backends', 'torch', 'onnxruntime', 'openvino',
+                 '--out-dir', out_dir)
+    assert_ok(result)
+    assert result.stdout.count('ratio vs best dense engine: ') == 1
+    record = json.loads((out_dir / 'benchmark.json').read_text())['records'][0]
+    assert set(record['ms']) == {
+        'SAR@0.5 torch', 'SAR@0.5 onnxruntime', 'SAR@0.5 openvino',
+        'optimised dense', 'dense onnxruntime', 'dense openvino',
+        'stock dense'
+    }
+    assert max(record['max_rel_err'].values()) <= 1e-4
+
+
+def test_benchmark_tool_rejects_an_unknown_backend(tmp_path):
+    config = tmp_path / 'tiny.py'
+    config.write_text(TINY_CONFIG)
+    result = run('tools/analysis/benchmark.py', config, '--backends',
+                 'tensorrt')
+    assert_one_line_error(result, 'unsupported backend', 'tensorrt')
 
 
 def test_benchmark_tool_rejects_a_config_without_backbone(tmp_path):
@@ -53,3 +85,20 @@ def test_layer_types_cover_a_deployed_sar_backbone():
     assert layer_type('layer2.1.refine_blocks.0.conv1', None, set()) == ''
     table = format_profile({'sar': profile, DENSE: {'stem': 1.0}})
     assert table.splitlines()[-1].startswith('| total |')
+
+
+def test_calibrated_masks_hit_the_rate_and_differ_per_sample():
+    from mmsar.models import SARResNet
+    torch.manual_seed(0)
+    model = SARResNet(depth=18, mask_grid=(4, 4, 2)).eval()
+    images = torch.randn(3, 3, 64, 64)
+    calibrate_mask_rate(model, images, 0.5)
+    with torch.no_grad():
+        model(images)
+    for record in model.mask_records:
+        masks = record.masks
+        # Each group turns on half of the N * K * K cells.
+        on = masks.transpose(0, 1).flatten(1).sum(1)
+        assert on.tolist() == [masks[:, 0].numel() / 2] * masks.shape[1]
+    rates = torch.stack([r.rates for r in model.mask_records])
+    assert (rates.std(1) > 0).any()

@@ -1,18 +1,24 @@
-"""Latency of a SAR backbone (patch-sparse) vs the dense ResNet it replaces.
+"""Latency of a SAR backbone (patch-sparse) vs the dense ResNet it replaces,
+in torch and in the CPU inference engines.
 
 Example:
-    python tools/analysis/benchmark.py configs/imagenet/\
-sar-r50_g2s2a2-t0.5_imagenet.py --rate 0 0.25 0.5 0.75 1 --threads 1 2
+    python tools/analysis/benchmark.py benchmarks/configs/sar-r50_g2s2a2b1.py \
+--rate 0.5 --threads 1 2 --backends torch onnxruntime openvino
 """
 import argparse
 import os
+import tempfile
 
 import torch
 
-from mmsar.analysis.benchmark import (DENSE, benchmark, build_backbones,
-                                      format_profile, keep_freed_memory,
-                                      profile_layer_types, write_results)
+from mmsar.analysis.benchmark import (BACKENDS, DENSE, STOCK, benchmark,
+                                      build_backbones, calibrate_mask_rate,
+                                      format_profiles, keep_freed_memory,
+                                      profile_layer_types,
+                                      profile_onnxruntime_ops, write_results)
 from mmsar.analysis.model_inputs import AnalysisInputError
+from mmsar.deploy.engines import EngineError, import_engine
+from mmsar.deploy.export import export_onnx
 
 
 def parse_args():
@@ -24,19 +30,24 @@ def parse_args():
         type=float,
         nargs='+',
         default=[0, 0.25, 0.5, 0.75, 1],
-        help='activation rates forced on every mask')
+        help='activation rates the learned masks are calibrated to')
     parser.add_argument('--threads', type=int, nargs='+', default=[1, 2])
     parser.add_argument(
         '--shape', type=int, nargs=2, default=[224, 224], metavar=('H', 'W'))
     parser.add_argument('--batch', type=int, default=1)
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    parser.add_argument(
+        '--backends',
+        nargs='+',
+        default=['torch'],
+        help=f'where SAR and the dense ResNet run, some of {BACKENDS}')
     parser.add_argument('--runs', type=int, default=30, help='timed rounds')
     parser.add_argument('--warmup', type=int, default=5)
     parser.add_argument(
         '--profile',
         action='store_true',
-        help='also time each layer type (CPU, first thread setting, rate '
-        'nearest 0.5)')
+        help='also time each layer type in torch and each operator type in '
+        'onnxruntime (CPU, first thread setting, rate nearest 0.5)')
     parser.add_argument(
         '--no-malloc-tuning',
         action='store_true',
@@ -46,6 +57,32 @@ def parse_args():
     return parser.parse_args()
 
 
+def profile(backbones: dict, args) -> dict:
+    """Tables of times per layer type (torch) and per operator type
+    (onnxruntime)."""
+    torch.set_num_threads(args.threads[0])
+    rate = min(args.rate, key=lambda r: abs(r - 0.5))
+    x = torch.randn(args.batch, 3, *args.shape)
+    sparse = backbones['sar']
+    calibrate_mask_rate(sparse, x, rate)
+    sparse.switch_to_sparse()
+    tables = {
+        'torch, per layer type': {
+            f'SAR sparse @{rate:g}': profile_layer_types(sparse, x),
+            DENSE: profile_layer_types(backbones[DENSE], x)
+        }
+    }
+    if 'onnxruntime' in args.backends:
+        ops = tables['onnxruntime, per operator type'] = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, model in ((f'SAR @{rate:g}', sparse),
+                                ('dense', backbones[STOCK])):
+                path = os.path.join(tmp, 'model.onnx')
+                export_onnx(model, x, path)
+                ops[name] = profile_onnxruntime_ops(path, x, args.threads[0])
+    return tables
+
+
 def main():
     args = parse_args()
     if not all(0 <= r <= 1 for r in args.rate):
@@ -53,33 +90,30 @@ def main():
     if not args.no_malloc_tuning and not keep_freed_memory():
         print('warning: could not tune glibc malloc')
     try:
+        for backend in set(args.backends) - {'torch'}:
+            import_engine(backend)
         backbones = build_backbones(args.config, args.checkpoint)
-    except AnalysisInputError as error:
+        records = benchmark(backbones, args.rate, args.threads, args.shape,
+                            args.batch, args.device, args.runs, args.warmup,
+                            args.backends)
+    except (AnalysisInputError, EngineError) as error:
         raise SystemExit(f'error: {error}')
-    records = benchmark(backbones, args.rate, args.threads, args.shape,
-                        args.batch, args.device, args.runs, args.warmup)
     for r in records:
+        times = ', '.join(f'{k} {ms:.2f} ms' for k, ms in r['ms'].items())
         print(f"[threads={r['threads']} rate={r['rate']:.2f} "
               f"input={r['batch']}x3x{r['shape'][0]}x{r['shape'][1]} "
-              f"{r['device']}] SAR {r['sar_ms']:.2f} ms, optimised dense "
-              f"{r['dense_ms']:.2f} ms, stock dense {r['stock_ms']:.2f} ms")
-        print(f"ratio vs optimised dense: {r['ratio_vs_dense']:.3f}")
+              f"{r['device']}] {times}")
+        if 'ratio_vs_dense' in r:
+            print(f"ratio vs optimised dense: {r['ratio_vs_dense']:.3f}")
         print(f"ratio vs stock dense: {r['ratio_vs_stock']:.3f}")
-    profile = None
+        print(f"ratio vs best dense engine: {r['ratio_vs_best_dense']:.3f} "
+              f"(SAR in {r['sar_backend']} vs {r['best_dense']})")
+    tables = None
     if args.profile and args.device == 'cpu':
-        torch.set_num_threads(args.threads[0])
-        rate = min(args.rate, key=lambda r: abs(r - 0.5))
-        sparse = backbones['sar']
-        sparse.switch_to_sparse()
-        sparse.force_activation_rate(rate)
-        x = torch.randn(args.batch, 3, *args.shape)
-        profile = {
-            f'SAR sparse @{rate:g}': profile_layer_types(sparse, x),
-            DENSE: profile_layer_types(backbones[DENSE], x)
-        }
-        print(format_profile(profile))
+        tables = profile(backbones, args)
+        print(format_profiles(tables))
     os.makedirs(args.out_dir, exist_ok=True)
-    paths = write_results(records, args.out_dir, profile)
+    paths = write_results(records, args.out_dir, tables)
     print('wrote ' + ', '.join(paths.values()))
 
 

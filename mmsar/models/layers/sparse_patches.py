@@ -16,7 +16,7 @@ patch from a zero-padded buffer that holds exactly the selected values, so
 halos see zeros wherever the masked forward does.
 """
 from functools import lru_cache
-from typing import NamedTuple, Optional
+from typing import NamedTuple, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -76,10 +76,19 @@ class PatchGeometry:
         self.halo_padded = halo.reshape(grid * grid, -1).to(device)
 
 
-@lru_cache(maxsize=64)
 def patch_geometry(height: int, width: int, grid: int,
                    device: torch.device) -> PatchGeometry:
-    """The cached :class:`PatchGeometry` of one map size and grid."""
+    """The cached :class:`PatchGeometry` of one map size and grid.
+
+    Sizes are read as Python numbers (a trace sees them as tensors): an
+    exported graph holds the tables of one map size as constants.
+    """
+    return _cached_geometry(int(height), int(width), int(grid), device)
+
+
+@lru_cache(maxsize=64)
+def _cached_geometry(height: int, width: int, grid: int,
+                     device: torch.device) -> PatchGeometry:
     return PatchGeometry(height, width, grid, device)
 
 
@@ -88,12 +97,13 @@ class PatchPlan(NamedTuple):
 
     All tables are flat LongTensors ordered (slot, patch pixel, group), so a
     gathered ``[S * P * G, C / G]`` matrix is a channels-last
-    (S, C, p_h, p_w) batch of patches. Rows index the ``[rows, C / G]``
-    views described in the module docstring.
+    (S, C, p_h, p_w) batch of patches. S, the most cells any group selects
+    over the batch, is data-dependent: it is read from the tables' lengths,
+    never as a Python number, so that an exported graph keeps it dynamic.
+    Groups with fewer cells fill their slots with dummies. Rows index the
+    ``[rows, C / G]`` views described in the module docstring.
 
     Attributes:
-        num_slots (int): S, the most cells any group selects (over the
-            batch); groups with fewer cells fill their slots with dummies.
         gather (Tensor): Source rows in the (N, H, W) map; dummies and
             out-of-cell pixels read row 0.
         scatter (Tensor): Destination rows in the (N, H, W) map; dummies
@@ -104,11 +114,65 @@ class PatchPlan(NamedTuple):
             padded buffer; dummies read row 0 (a zero of the border).
     """
 
-    num_slots: int
     gather: Tensor
     scatter: Tensor
-    scatter_padded: Tensor
-    gather_halo: Tensor
+    scatter_padded: Optional[Tensor]
+    gather_halo: Optional[Tensor]
+
+
+class _PutRows(torch.autograd.Function):
+    """``buffer.index_put((index, ), rows)``, exported as one ScatterND."""
+
+    @staticmethod
+    def forward(ctx, buffer: Tensor, index: Tensor, rows: Tensor) -> Tensor:
+        return buffer.index_put((index, ), rows)
+
+    @staticmethod
+    def symbolic(g, buffer, index, rows):
+        last = g.op('Constant', value_t=torch.tensor([1]))
+        return g.op('ScatterND', buffer, g.op('Unsqueeze', index, last), rows)
+
+
+def put_rows(buffer: Tensor, index: Tensor, rows: Tensor) -> Tensor:
+    """``buffer[index] = rows`` along dim 0: in place in eager mode, into a
+    new tensor (one ONNX ScatterND) when traced for export.
+
+    Args:
+        buffer (Tensor): (R, ...) destination.
+        index (Tensor): (M, ) rows of ``buffer``; repeats only where the
+            written values do not matter (a trash row).
+        rows (Tensor): (M, ...) values.
+    """
+    if torch.jit.is_tracing():
+        return _PutRows.apply(buffer, index, rows)
+    return buffer.index_copy_(0, index, rows)
+
+
+def assign_slots(selected: Tensor) -> Tuple[Tensor, Tensor]:
+    """Stack the selected entries of every group into slots.
+
+    Built from ``nonzero`` and a scatter only (no sort, no Python number
+    read from the data), so that it traces into a dynamic ONNX graph.
+
+    Args:
+        selected (Tensor): Bool (G, L), entry l of group g selected.
+
+    Returns:
+        tuple[Tensor, Tensor]: ``entry`` (S, G), the index l of the j-th
+        entry that group g selects (0 for a dummy), and ``valid`` (S, G),
+        False for dummies; S = the largest count of any group.
+    """
+    groups, length = selected.shape
+    group, entry = selected.nonzero().unbind(1)  # ordered by group
+    counts = selected.sum(1)
+    starts = counts.cumsum(0) - counts
+    rank = torch.ones_like(group).cumsum(0) - 1 - starts[group]
+    table = put_rows(
+        torch.full((length * groups, ), -1, dtype=torch.long,
+                   device=selected.device),
+        rank * groups + group, entry).view(length, groups)
+    table = table[(table >= 0).any(1)]
+    return table.clamp(min=0), table >= 0
 
 
 def plan_patches(geometry: PatchGeometry, masks: Tensor,
@@ -121,7 +185,8 @@ def plan_patches(geometry: PatchGeometry, masks: Tensor,
         need_halo (bool): Build ``scatter_padded`` and ``gather_halo``.
 
     Returns:
-        PatchPlan or None: None when no group selects any cell.
+        PatchPlan or None: None when no group selects any cell (eager mode
+        only: a traced plan keeps empty tables instead).
     """
     n, groups = masks.shape[:2]
     cells = geometry.grid * geometry.grid
@@ -130,32 +195,27 @@ def plan_patches(geometry: PatchGeometry, masks: Tensor,
     # (G, N * K * K): which (sample, cell) each group computes.
     selected = (masks.reshape(n, groups, cells) > 0) & geometry.nonempty
     selected = selected.transpose(0, 1).reshape(groups, n * cells)
-    counts = selected.sum(1)
-    num_slots = int(counts.max())
-    if num_slots == 0:
+    if not torch.jit.is_tracing() and not selected.any():
         return None
-    order = torch.argsort(
-        (~selected).to(torch.uint8), dim=1, stable=True)[:, :num_slots]
-    valid = (torch.arange(num_slots, device=masks.device) <
-             counts[:, None])[..., None]
-    sample, cell = order // cells, order % cells
-    group = torch.arange(groups, device=masks.device)[:, None, None]
+    entry, valid = assign_slots(selected)
+    sample, cell = entry // cells, entry % cells
+    group = torch.arange(groups, device=masks.device)
 
     def rows(table: Tensor, sample_stride: int, fill: int) -> Tensor:
-        pixels = table[cell]  # (G, S, P)
-        keep = valid & (pixels >= 0)
-        flat = (pixels + (sample * sample_stride)[..., None]) * groups + group
-        return torch.where(keep, flat, fill).permute(1, 2, 0).reshape(-1)
+        pixels = table[cell]  # (S, G, P)
+        keep = valid[..., None] & (pixels >= 0)
+        flat = ((pixels + (sample * sample_stride)[..., None]) * groups +
+                group[:, None])
+        return torch.where(keep, flat, fill).transpose(1, 2).reshape(-1)
 
     core = geometry.core
-    plan = dict(
-        num_slots=num_slots,
+    scatter_padded = gather_halo = None
+    if need_halo:
+        scatter_padded = rows(geometry.core_padded, h_p * w_p,
+                              n * h_p * w_p * groups)
+        gather_halo = rows(geometry.halo_padded, h_p * w_p, 0)
+    return PatchPlan(
         gather=rows(core, height * width, 0),
         scatter=rows(core, height * width, n * height * width * groups),
-        scatter_padded=None,
-        gather_halo=None)
-    if need_halo:
-        plan['scatter_padded'] = rows(geometry.core_padded, h_p * w_p,
-                                      n * h_p * w_p * groups)
-        plan['gather_halo'] = rows(geometry.halo_padded, h_p * w_p, 0)
-    return PatchPlan(**plan)
+        scatter_padded=scatter_padded,
+        gather_halo=gather_halo)

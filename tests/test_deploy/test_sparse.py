@@ -4,25 +4,13 @@ import copy
 import pytest
 import torch
 import torch.nn as nn
+from sparse_testing import assert_close, randomize_norms, sar_model
 
 from mmsar.deploy import FusedConv2d, deploy_backbone, sparsify_block
 from mmsar.models import SARResNet, SARResNetCifar
 from mmsar.models.layers import (BasicBlock, Bottleneck, make_shortcut,
                                  upsample_masks)
 from mmsar.models.layers.sparse_patches import patch_geometry, plan_patches
-
-
-def randomize_norms(model: nn.Module, seed: int = 0) -> None:
-    """Non-trivial BN statistics: a BN shift leaking into unselected
-    positions, or a missing BN, would show."""
-    generator = torch.Generator().manual_seed(seed)
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            c = m.num_features
-            m.weight.data = torch.rand(c, generator=generator) + 0.5
-            m.bias.data = torch.randn(c, generator=generator) * 0.2
-            m.running_mean = torch.randn(c, generator=generator) * 0.2
-            m.running_var = torch.rand(c, generator=generator) + 0.5
 
 
 def refine_block(block_cls, in_channels, out_channels, groups=2):
@@ -50,11 +38,6 @@ def cell_masks(case, n, groups, grid):
         masks[:] = 0
         masks[-1, 0, grid - 1, 0] = 1
     return masks
-
-
-def assert_close(out, ref):
-    scale = ref.abs().max().clamp(min=1)
-    assert (out - ref).abs().max() <= 1e-4 * scale
 
 
 CASES = ['random', 'all-on', 'all-off', 'empty-group', 'one-cell']
@@ -90,7 +73,8 @@ def test_plan_skips_empty_cells_and_unselected_masks():
     masks[0, 0, 3, 3] = 1  # an empty cell (row 3 of 4 over 3 rows)
     masks[1, 1, 0, 0] = 1
     plan = plan_patches(geometry, masks)
-    assert plan.num_slots == 1
+    p_h, p_w = geometry.patch_size
+    assert plan.gather.numel() == 1 * p_h * p_w * 2  # one slot, G = 2
 
 
 @pytest.mark.parametrize('relu, residual', [(True, True), (False, False)])
@@ -136,13 +120,6 @@ def test_fused_conv_packs_per_shape_and_thread_count():
                                    ((2, 16, 12, 12), 1)]
     for out in outputs:
         assert_close(out, conv(x).detach())
-
-
-def sar_model(cls, **kwargs):
-    torch.manual_seed(0)
-    model = cls(**kwargs)
-    randomize_norms(model)
-    return model.eval()
 
 
 @pytest.mark.parametrize('rate', [0.5, 0.0, 1.0])

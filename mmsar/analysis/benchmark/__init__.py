@@ -1,0 +1,18 @@
+"""Latency benchmark of SAR backbones against dense ResNets, in torch and
+in the CPU inference engines (see ``tools/analysis/benchmark.py``)."""
+from .malloc import keep_freed_memory
+from .models import (DENSE, STOCK, build_backbones, build_sar_backbone,
+                     calibrate_mask_rate, dense_resnet)
+from .profiling import layer_type, profile_layer_types, profile_onnxruntime_ops
+from .report import (format_profile, format_profiles, format_table,
+                     write_results)
+from .timing import BACKENDS, benchmark, time_interleaved
+
+__all__ = [
+    'keep_freed_memory', 'DENSE', 'STOCK', 'build_backbones',
+    'build_sar_backbone', 'dense_resnet',
+    'calibrate_mask_rate', 'layer_type', 'profile_layer_types',
+    'profile_onnxruntime_ops', 'format_profile', 'format_profiles',
+    'format_table',
+    'write_results', 'BACKENDS', 'benchmark', 'time_interleaved'
+]

@@ -1,0 +1,209 @@
+"""Latency of a SAR backbone against the dense ResNet it replaces.
+
+Every model runs in one process, interleaved run by run so that load
+changes hit all of them alike: the SAR backbone after
+:meth:`~mmsar.models.SARResNet.switch_to_sparse` (per backend: torch, or
+exported to ONNX Runtime / OpenVINO), the dense ResNet of the same depth
+after the same torch deployment (:func:`mmsar.deploy.deploy_backbone`,
+"optimised dense") or exported to each engine, and the stock eager
+mmpretrain ResNet ("stock dense"). SAR masks stay learned and are
+calibrated to chosen activation rates on the benchmark input
+(:func:`calibrate_mask_rate`).
+"""
+import copy
+import os.path as osp
+import statistics
+import tempfile
+import time
+from collections import defaultdict
+from typing import Callable, Dict, List, Sequence
+
+import torch
+import torch.nn as nn
+
+from ...deploy.engines import BACKENDS as ENGINES
+from ...deploy.engines import EngineBackbone
+from ...deploy.export import export_onnx, relative_error
+from ..model_inputs import AnalysisInputError
+from .models import DENSE, STOCK, calibrate_mask_rate
+
+BACKENDS = ('torch', ) + ENGINES
+
+
+def _synchronize(device: torch.device) -> None:
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def time_interleaved(runners: Dict[str, Callable], runs: int, warmup: int,
+                     device: torch.device) -> Dict[str, list]:
+    """Run every runner once per round, ``warmup + runs`` rounds.
+
+    Returns:
+        dict: The ``runs`` timed latencies (ms) of each runner.
+    """
+    times = defaultdict(list)
+    for round_index in range(warmup + runs):
+        for name, run in runners.items():
+            _synchronize(device)
+            start = time.perf_counter()
+            run()
+            _synchronize(device)
+            if round_index >= warmup:
+                times[name].append((time.perf_counter() - start) * 1e3)
+    return dict(times)
+
+
+def sar_name(rate: float, backend: str) -> str:
+    return f'SAR@{rate:g} {backend}'
+
+
+def dense_name(backend: str) -> str:
+    return DENSE if backend == 'torch' else f'dense {backend}'
+
+
+def _torch_models(backbones: Dict[str, nn.Module], rates: Sequence[float],
+                  images: torch.Tensor) -> Dict[str, nn.Module]:
+    """The torch models of a benchmark, by runner name (on the CPU)."""
+    models = {STOCK: backbones[STOCK], DENSE: backbones[DENSE]}
+    for rate in rates:
+        sar = copy.deepcopy(backbones['sar'])
+        calibrate_mask_rate(sar, images, rate)
+        sar.switch_to_sparse()
+        models[sar_name(rate, 'torch')] = sar
+    return models
+
+
+def _export_all(models: Dict[str, nn.Module], rates: Sequence[float],
+                images: torch.Tensor, work_dir: str) -> Dict[str, str]:
+    """ONNX files of the SAR models and of the stock dense ResNet (the
+    engines fold its norms themselves), by model name."""
+    sources = {sar_name(r, 'torch'): f'sar_{r:g}' for r in rates}
+    sources[STOCK] = 'dense'
+    files = {}
+    for name, stem in sources.items():
+        files[name] = osp.join(work_dir, f'{stem}.onnx')
+        export_onnx(models[name], images, files[name])
+    return files
+
+
+def _runner(model: Callable, images: torch.Tensor) -> Callable:
+    return lambda: model(images)
+
+
+def benchmark(backbones: Dict[str, nn.Module],
+              rates: Sequence[float],
+              threads: Sequence[int],
+              shape: Sequence[int] = (224, 224),
+              batch: int = 1,
+              device: str = 'cpu',
+              runs: int = 30,
+              warmup: int = 5,
+              backends: Sequence[str] = ('torch', )) -> List[dict]:
+    """Median latencies and ratios of the sparse SAR backbone.
+
+    Args:
+        backbones (dict): From :func:`build_backbones`.
+        rates (Sequence[float]): Activation rates to calibrate the masks
+            to, each in [0, 1].
+        threads (Sequence[int]): Thread counts of torch and the engines.
+        shape (Sequence[int]): Input (H, W).
+        batch (int): Batch size.
+        device (str): ``'cpu'`` or ``'cuda'`` (torch only).
+        runs (int): Timed rounds; warm-up rounds come first.
+        backends (Sequence[str]): Any of ``torch``, ``onnxruntime``,
+            ``openvino``; SAR and the dense ResNet run on each.
+
+    Returns:
+        list[dict]: One record per (threads, rate): ``ms`` (median per
+        runner), ``sar_ms`` / ``sar_backend`` (the fastest SAR backend),
+        ``best_dense_ms`` / ``best_dense`` (the fastest dense runner but
+        the stock one), ``ratio_vs_best_dense``, ``ratio_vs_dense`` (vs
+        torch optimised dense), ``ratio_vs_stock`` and, for the engines,
+        ``max_rel_err`` of each SAR runner against torch.
+    """
+    unknown = sorted(set(backends) - set(BACKENDS))
+    if unknown:
+        raise AnalysisInputError(f'unsupported backend(s) {unknown}; '
+                                 f'expected some of {list(BACKENDS)}')
+    engines = [b for b in backends if b != 'torch']
+    if engines and device != 'cpu':
+        raise AnalysisInputError(f'the engines {engines} run on the CPU, '
+                                 f'not {device}')
+    images = torch.randn(batch, 3, *shape)
+    models = _torch_models(backbones, rates, images)
+    with tempfile.TemporaryDirectory() as work_dir:
+        files = _export_all(models, rates, images, work_dir) if engines else {}
+        with torch.inference_mode():
+            references = {
+                r: models[sar_name(r, 'torch')](images)
+                for r in rates
+            }
+        if 'torch' not in backends:
+            models = {STOCK: models[STOCK]}
+        device = torch.device(device)
+        x = images.to(device)
+        runners = {k: _runner(m.to(device), x) for k, m in models.items()}
+        records = []
+        for num_threads in threads:
+            torch.set_num_threads(num_threads)
+            engine_runners, errors = {}, {}
+            for backend in engines:
+                for rate in rates:
+                    engine = EngineBackbone(files[sar_name(rate, 'torch')],
+                                            backend, num_threads)
+                    engine_runners[sar_name(rate, backend)] = _runner(
+                        engine, images)
+                    errors[sar_name(rate, backend)] = relative_error(
+                        engine(images), references[rate])
+                engine_runners[dense_name(backend)] = _runner(
+                    EngineBackbone(files[STOCK], backend, num_threads),
+                    images)
+            with torch.inference_mode():
+                times = time_interleaved({
+                    **runners,
+                    **engine_runners
+                }, runs, warmup, device)
+            medians = {k: statistics.median(v) for k, v in times.items()}
+            records += [
+                _record(medians, errors, backends,
+                        dict(threads=num_threads, rate=rate,
+                             shape=list(shape), batch=batch,
+                             device=device.type, runs=runs))
+                for rate in rates
+            ]
+    return records
+
+
+def _record(medians: Dict[str, float], errors: Dict[str, float],
+            backends: Sequence[str], setting: dict) -> dict:
+    """One benchmark record (see :func:`benchmark`) from the medians."""
+    rate, batch = setting['rate'], setting['batch']
+    sar = {b: medians[sar_name(rate, b)] for b in backends}
+    dense = {dense_name(b): medians[dense_name(b)] for b in backends}
+    sar_backend = min(sar, key=sar.get)
+    best_dense = min(dense, key=dense.get)
+    sar_ms = sar[sar_backend]
+    record = dict(
+        setting,
+        ms={
+            **{sar_name(rate, b): ms for b, ms in sar.items()},
+            **dense, STOCK: medians[STOCK]
+        },
+        sar_backend=sar_backend,
+        sar_ms=sar_ms,
+        best_dense=best_dense,
+        best_dense_ms=dense[best_dense],
+        stock_ms=medians[STOCK],
+        ratio_vs_best_dense=sar_ms / dense[best_dense],
+        ratio_vs_stock=sar_ms / medians[STOCK],
+        images_per_s=batch * 1e3 / sar_ms,
+        dense_images_per_s=batch * 1e3 / dense[best_dense],
+        max_rel_err={
+            b: errors[sar_name(rate, b)]
+            for b in backends if b != 'torch'
+        })
+    if DENSE in medians:
+        record['dense_ms'] = medians[DENSE]
+        record['ratio_vs_dense'] = sar_ms / medians[DENSE]
+    return record

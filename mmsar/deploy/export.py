@@ -1,0 +1,120 @@
+"""Export of backbones to ONNX (and OpenVINO IR) for the CPU engines.
+
+A SAR backbone is exported after ``switch_to_sparse()`` with its exact,
+data-dependent sparse path: the graph computes the masks, turns them into
+row tables (NonZero, Gather, ScatterND), runs every conv of a refine block
+on a variable number of patches and scatters them back, so one file serves
+every input. Dense ResNets are exported as they are (the engines fold
+their norms). Exports are per input shape and batch size.
+"""
+import os
+import os.path as osp
+import tempfile
+import warnings
+from typing import Sequence, Tuple
+
+import torch
+import torch.nn as nn
+from torch import Tensor
+
+from .engines import EngineBackbone, EngineError, import_engine
+
+OPSET = 17
+# The smallest input side: ResNets downsample by 32.
+MIN_SIZE = 32
+
+
+def check_shape(shape: Sequence[int]) -> Tuple[int, int]:
+    """(H, W) of an input the exported backbone can serve."""
+    if len(shape) != 2 or min(shape) < MIN_SIZE:
+        raise EngineError(f'input shape {"x".join(map(str, shape))} cannot '
+                          f'be served: expected H W, each >= {MIN_SIZE}')
+    return tuple(shape)
+
+
+def export_onnx(backbone: nn.Module, images: Tensor, path: str,
+                opset: int = OPSET) -> None:
+    """Trace ``backbone(images)`` into the ONNX file ``path``.
+
+    Args:
+        backbone (nn.Module): In eval mode; a SAR backbone after
+            ``switch_to_sparse()`` keeps its data-dependent sparse path.
+        images (Tensor): Example input (N, 3, H, W); N, H and W are fixed.
+        path (str): Output file.
+        opset (int): ONNX opset.
+    """
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # tracer notes on constant shapes
+        outputs = backbone(images)
+        names = [f'out{i}' for i in range(len(outputs))]
+        torch.onnx.export(
+            backbone, (images, ),
+            path,
+            opset_version=opset,
+            dynamo=False,
+            input_names=['images'],
+            output_names=names)
+
+
+def _write_for_engine(onnx_path: str, backend: str, out: str) -> None:
+    """Move the ONNX file to ``out``, or convert it to OpenVINO IR when
+    ``out`` ends in ``.xml`` (the weights go next to it, ``.bin``)."""
+    if not (backend == 'openvino' and out.endswith('.xml')):
+        os.replace(onnx_path, out)
+        return
+    ov = import_engine('openvino')
+    xml = osp.join(osp.dirname(onnx_path), 'model.xml')
+    ov.save_model(ov.convert_model(onnx_path), xml, compress_to_fp16=False)
+    os.replace(xml[:-4] + '.bin', out[:-4] + '.bin')
+    os.replace(xml, out)
+
+
+def relative_error(outputs: Sequence[Tensor],
+                   references: Sequence[Tensor]) -> float:
+    """Largest ``max|out - ref| / max(max|ref|, 1)`` over the outputs."""
+    return max(((out - ref).abs().max() / ref.abs().max().clamp(min=1)).item()
+               for out, ref in zip(outputs, references))
+
+
+def export_backbone(backbone: nn.Module,
+                    shape: Sequence[int],
+                    backend: str,
+                    out: str,
+                    batch: int = 1,
+                    opset: int = OPSET) -> float:
+    """Export ``backbone`` for ``backend`` and check it in the engine.
+
+    The file is written to a temporary name, loaded by the engine, run on a
+    random input and compared with the torch forward, and only then moved
+    to ``out``: a failed export leaves nothing at ``out``.
+
+    Args:
+        backbone (nn.Module): As for :func:`export_onnx`.
+        shape (Sequence[int]): Input (H, W).
+        backend (str): ``'onnxruntime'`` (writes ONNX) or ``'openvino'``
+            (ONNX, or IR when ``out`` ends in ``.xml``).
+        out (str): Output file.
+        batch (int): Batch size N.
+        opset (int): ONNX opset.
+
+    Returns:
+        float: Relative max error of the engine against torch.
+    """
+    import_engine(backend)
+    shape = check_shape(shape)
+    images = torch.randn(batch, 3, *shape)
+    backbone.eval()
+    with tempfile.TemporaryDirectory(dir=osp.dirname(osp.abspath(out))) as tmp:
+        path = osp.join(tmp, 'model.onnx')
+        try:
+            export_onnx(backbone, images, path, opset)
+        except Exception as error:  # tracing and symbolic errors vary
+            first_line = str(error).strip().splitlines()[0]
+            raise EngineError(f'ONNX export (opset {opset}) failed: '
+                              f'{first_line}') from None
+        with torch.inference_mode():
+            references = backbone(images)
+        error = relative_error(
+            EngineBackbone(path, backend)(images), references)
+        _write_for_engine(path, backend, out)
+    return error

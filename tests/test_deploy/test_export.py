@@ -1,0 +1,76 @@
+"""Exported backbones run in ONNX Runtime and OpenVINO and equal the torch
+eval forward, SAR with its learned, per-sample, data-dependent masks."""
+import copy
+
+import pytest
+import torch
+from sparse_testing import assert_close, randomize_norms, sar_model
+
+from mmsar.analysis.benchmark import calibrate_mask_rate
+from mmsar.deploy.engines import BACKENDS, EngineBackbone
+from mmsar.deploy.export import export_onnx
+from mmsar.models import SARResNet
+
+# (depth, input (N, H, W), rate): Bottleneck and BasicBlock stages; inputs
+# whose maps are multiples of the 7 x 7 grid, are not, and are smaller
+# than it in the last SAR stage.
+CASES = [(50, (2, 64, 64), 0.5), (50, (3, 80, 72), 0.3),
+         (18, (1, 96, 128), 0.6), (18, (2, 48, 64), 0.0)]
+
+
+def tiny_sar(depth):
+    return sar_model(
+        SARResNet,
+        depth=depth,
+        stem_channels=16,
+        base_channels=16,
+        out_indices=(0, 1, 2, 3))
+
+
+@pytest.fixture(scope='module', params=CASES, ids=str)
+def exported(request, tmp_path_factory):
+    """A calibrated masked model, an input, and the ONNX file of its
+    sparse version."""
+    depth, (n, h, w), rate = request.param
+    torch.manual_seed(1)
+    images = torch.randn(n, 3, h, w)
+    model = tiny_sar(depth)
+    calibrate_mask_rate(model, images, rate)
+    sparse = copy.deepcopy(model)
+    sparse.switch_to_sparse()
+    path = str(tmp_path_factory.mktemp('onnx') / 'sar.onnx')
+    export_onnx(sparse, images, path)
+    return model, images, path, rate
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_sar_export_equals_masked_forward(exported, backend):
+    model, images, path, rate = exported
+    engine = EngineBackbone(path, backend)
+    # The calibration input, then one the masks were not calibrated on: the
+    # same file follows each input's own masks.
+    for x in (images, torch.randn_like(images)):
+        with torch.no_grad():
+            refs = model(x)
+        rates = torch.stack([r.rates for r in model.mask_records])
+        for out, ref in zip(engine(x), refs):
+            assert out.shape == ref.shape
+            assert_close(out, ref)
+    if 0 < rate < 1 and len(images) > 1:
+        assert (rates.std(1) > 0).any(), 'masks should differ per sample'
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_dense_resnet_export_equals_eager(backend, tmp_path):
+    from mmpretrain.models import ResNetV1c
+    torch.manual_seed(0)
+    model = ResNetV1c(depth=18, base_channels=16, out_indices=(0, 3))
+    randomize_norms(model)
+    model.eval()
+    x = torch.randn(2, 3, 64, 96)
+    path = str(tmp_path / 'dense.onnx')
+    export_onnx(model, x, path)
+    with torch.no_grad():
+        refs = model(x)
+    for out, ref in zip(EngineBackbone(path, backend)(x), refs):
+        assert_close(out, ref)
