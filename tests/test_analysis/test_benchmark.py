@@ -3,7 +3,7 @@ import json
 
 import pytest
 import torch
-from tool_runner import assert_ok, assert_one_line_error, run
+from tests.tool_runner import assert_ok, assert_one_line_error, run
 
 from mmsar.analysis.benchmark import (DENSE, calibrate_mask_rate,
                                       format_profile, layer_type,

@@ -1,7 +1,7 @@
 """tools/deployment/export.py writes checked files or fails in one line
 with exit code 2, leaving nothing at --out."""
 import pytest
-from tool_runner import assert_ok, assert_one_line_error, run
+from tests.tool_runner import assert_ok, assert_one_line_error, run
 
 TINY_CONFIG = """
 custom_imports = dict(imports=['mmsar'], allow_failed_imports=False)
