@@ -6,6 +6,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..models.layers.sparse_patches import static_shape
+
 
 @lru_cache(maxsize=64)
 def pool_matrix(size: int, grid: int) -> Tensor:
@@ -37,7 +39,7 @@ class GridPool(nn.Module):
         """Pool x (N, C, h, w) to (N, C, K, K)."""
         if not torch.jit.is_tracing():
             return F.adaptive_avg_pool2d(x, self.grid)
-        # Sizes as Python numbers (a trace sees tensors): per-shape export.
-        rows = pool_matrix(int(x.shape[2]), self.grid).to(x)
-        cols = pool_matrix(int(x.shape[3]), self.grid).to(x)
+        height, width = static_shape(x)[2:]
+        rows = pool_matrix(height, self.grid).to(x)
+        cols = pool_matrix(width, self.grid).to(x)
         return rows @ x @ cols.t()

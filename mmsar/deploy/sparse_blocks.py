@@ -15,15 +15,16 @@ from torch import Tensor
 
 from ..models.layers.sparse_patches import (PatchGeometry, PatchPlan,
                                             patch_geometry, plan_patches,
-                                            put_rows)
+                                            put_rows, static_shape)
 from .dense_blocks import fuse_shortcut
 from .fused_conv import FusedConv2d
 
 
 def as_rows(x: Tensor, groups: int) -> Tensor:
-    """View a channels-last map (N, C, H, W) as rows [N * H * W * G, C / G]."""
-    n, c, h, w = x.shape
-    return x.permute(0, 2, 3, 1).reshape(n * h * w * groups, c // groups)
+    """View a channels-last map (N, C, H, W) as rows [N * H * W * G, C / G]
+    (N may be the data-dependent number of patches)."""
+    channels = static_shape(x)[1]
+    return x.permute(0, 2, 3, 1).reshape(-1, channels // groups)
 
 
 def as_patches(rows: Tensor, channels: int, height: int,
@@ -45,8 +46,8 @@ def relu_rows(x: Tensor, groups: int) -> Tensor:
     the last one the trash row; written in one pass in eager mode."""
     if torch.jit.is_tracing():
         rows = as_rows(torch.relu(x), groups)
-        return torch.cat([rows, rows.new_zeros(1, rows.shape[1])])
-    n, c, h, w = x.shape
+        return torch.cat([rows, rows.new_zeros(1, static_shape(rows)[1])])
+    n, c, h, w = static_shape(x)
     out = new_rows(n * h * w * groups, c // groups, x, zero=False)
     torch.clamp_min(x.permute(0, 2, 3, 1), 0, out=out[:-1].view(n, h, w, c))
     return out
@@ -70,7 +71,7 @@ class _SparseRefineBlock(nn.Module):
         """Scatter patches (S, C, p_h, p_w) into a zero map padded by one
         pixel and gather them back with their halos, (S, C, p_h + 2,
         p_w + 2): what a 3x3 conv of the masked forward reads there."""
-        groups, channels = self.groups, patches.shape[1]
+        groups, channels = self.groups, static_shape(patches)[1]
         h_p, w_p = geometry.padded_size
         buffer = new_rows(n * h_p * w_p * groups, channels // groups,
                           patches, zero=True)
@@ -87,9 +88,9 @@ class _SparseRefineBlock(nn.Module):
             Tensor: Channels-last (N, C_out, H, W).
         """
         x = x.contiguous(memory_format=torch.channels_last)
-        n, _, height, width = x.shape
+        n, _, height, width = static_shape(x)
         shortcut = x if self.downsample is None else self.downsample(x)
-        c_out = shortcut.shape[1]
+        c_out = static_shape(shortcut)[1]
         geometry = patch_geometry(height, width, masks.shape[-1], x.device)
         plan = plan_patches(geometry, masks)
         out = relu_rows(shortcut, self.groups)
@@ -102,7 +103,7 @@ class _SparseRefineBlock(nn.Module):
                geometry: PatchGeometry) -> Tensor:
         """The patches (S, C, p_h, p_w) of a map x (N, C, H, W)."""
         rows = as_rows(x, self.groups).index_select(0, plan.gather)
-        return as_patches(rows, x.shape[1], *geometry.patch_size)
+        return as_patches(rows, static_shape(x)[1], *geometry.patch_size)
 
 
 class SparseBottleneck(_SparseRefineBlock):
@@ -126,7 +127,8 @@ class SparseBottleneck(_SparseRefineBlock):
     def sparse_residual(self, x: Tensor, shortcut: Tensor, plan: PatchPlan,
                         geometry: PatchGeometry) -> Tensor:
         inner = self.conv1(self.gather(x, plan, geometry))
-        inner = self.conv2(self.pad_patches(inner, plan, geometry, len(x)))
+        n = static_shape(x)[0]
+        inner = self.conv2(self.pad_patches(inner, plan, geometry, n))
         return self.conv3(
             inner, residual=self.gather(shortcut, plan, geometry))
 
@@ -150,7 +152,7 @@ class SparseBasicBlock(_SparseRefineBlock):
 
     def sparse_residual(self, x: Tensor, shortcut: Tensor, plan: PatchPlan,
                         geometry: PatchGeometry) -> Tensor:
-        n = len(x)
+        n = static_shape(x)[0]
         inner = self.pad_patches(
             self.gather(x, plan, geometry), plan, geometry, n)
         inner = self.pad_patches(self.conv1(inner), plan, geometry, n)

@@ -2,6 +2,8 @@
 import torch
 from torch import Tensor
 
+from .sparse_patches import static_shape
+
 
 def blend_upsampled(base: Tensor, refine: Tensor, weights: Tensor,
                     factor: int) -> Tensor:
@@ -10,7 +12,7 @@ def blend_upsampled(base: Tensor, refine: Tensor, weights: Tensor,
     ``up`` is the nearest upsampling by ``factor`` cropped to the size of
     ``refine`` (:func:`~mmsar.models.layers.upsample_nearest`). When the
     sizes divide, it is a broadcast view of ``base`` and the blend is one
-    ``lerp`` over a (N, h, f, w, f, C) view of ``refine``.
+    multiply-add over a (N, h, f, w, f, C) view of ``refine``.
 
     Args:
         base (Tensor): (N, C, h, w) with ``h = ceil(H / factor)``.
@@ -21,8 +23,8 @@ def blend_upsampled(base: Tensor, refine: Tensor, weights: Tensor,
     Returns:
         Tensor: Channels-last (N, C, H, W).
     """
-    n, c, height, width = refine.shape
-    h, w = base.shape[-2:]
+    n, c, height, width = static_shape(refine)
+    h, w = static_shape(base)[-2:]
     refine = refine.contiguous(memory_format=torch.channels_last)
     base = base.contiguous(memory_format=torch.channels_last)
     refine = refine.permute(0, 2, 3, 1)  # (N, H, W, C)
@@ -34,5 +36,7 @@ def blend_upsampled(base: Tensor, refine: Tensor, weights: Tensor,
         base = base.expand(n, h, factor, w, factor, c).reshape(
             n, h * factor, w * factor, c)[:, None, :height, None, :width]
         refine = refine[:, None, :, None]
-    out = torch.lerp(refine, base, weights).relu_()
+    # base * a at the base resolution, then one broadcast multiply-add at
+    # full resolution (exported as Mul + Add: ONNX has no lerp).
+    out = torch.addcmul(base * weights, refine, 1 - weights).relu_()
     return out.reshape(n, height, width, c).permute(0, 3, 1, 2)

@@ -24,6 +24,13 @@ from torch import Tensor
 from .patch_grid import cell_bounds
 
 
+def static_shape(x: Tensor) -> Tuple[int, ...]:
+    """``x.shape`` as Python numbers, which a trace records as constants
+    (exports serve one input shape) instead of Shape / Gather / Concat
+    chains. Not for the data-dependent number of patches."""
+    return tuple(int(size) for size in x.shape)
+
+
 class PatchGeometry:
     """Per-cell pixel tables of a K x K grid over an H x W map (built once).
 
@@ -74,6 +81,37 @@ class PatchGeometry:
         self.core = core.reshape(shape).to(device)
         self.core_padded = core_padded.reshape(shape).to(device)
         self.halo_padded = halo.reshape(grid * grid, -1).to(device)
+        self._row_tables = {}
+
+    def row_tables(self, n: int, groups: int) -> Tuple[Tensor, ...]:
+        """Row tables of every entry of a batch of ``n`` maps, built once.
+
+        Entry ``(sample * K * K + cell) * G + group`` lists the rows of its
+        patch pixels; one more entry at the end is the dummy. Returns the
+        ``gather``, ``scatter``, ``scatter_padded`` and ``gather_halo``
+        tables of :class:`PatchPlan`, each (N * K * K * G + 1, pixels).
+        """
+        key = (n, groups)
+        if key not in self._row_tables:
+            height, width = self.size
+            h_p, w_p = self.padded_size
+            device = self.core.device
+            sample = torch.arange(n, device=device)[:, None, None, None]
+            group = torch.arange(groups, device=device)[:, None]
+
+            def rows(table: Tensor, sample_stride: int, fill: int) -> Tensor:
+                pixels = table[None, :, None]  # (1, K * K, 1, P)
+                flat = (pixels + sample * sample_stride) * groups + group
+                flat = torch.where(pixels >= 0, flat, fill).reshape(
+                    -1, table.shape[1])
+                return torch.cat([flat, torch.full_like(flat[:1], fill)])
+
+            self._row_tables[key] = (
+                rows(self.core, height * width, 0),
+                rows(self.core, height * width, n * height * width * groups),
+                rows(self.core_padded, h_p * w_p, n * h_p * w_p * groups),
+                rows(self.halo_padded, h_p * w_p, 0))
+        return self._row_tables[key]
 
 
 def patch_geometry(height: int, width: int, grid: int,
@@ -116,8 +154,8 @@ class PatchPlan(NamedTuple):
 
     gather: Tensor
     scatter: Tensor
-    scatter_padded: Optional[Tensor]
-    gather_halo: Optional[Tensor]
+    scatter_padded: Tensor
+    gather_halo: Tensor
 
 
 class _PutRows(torch.autograd.Function):
@@ -162,7 +200,7 @@ def assign_slots(selected: Tensor) -> Tuple[Tensor, Tensor]:
         entry that group g selects (0 for a dummy), and ``valid`` (S, G),
         False for dummies; S = the largest count of any group.
     """
-    groups, length = selected.shape
+    groups, length = static_shape(selected)
     group, entry = selected.nonzero().unbind(1)  # ordered by group
     counts = selected.sum(1)
     starts = counts.cumsum(0) - counts
@@ -175,47 +213,28 @@ def assign_slots(selected: Tensor) -> Tuple[Tensor, Tensor]:
     return table.clamp(min=0), table >= 0
 
 
-def plan_patches(geometry: PatchGeometry, masks: Tensor,
-                 need_halo: bool = True) -> Optional[PatchPlan]:
+def plan_patches(geometry: PatchGeometry,
+                 masks: Tensor) -> Optional[PatchPlan]:
     """Row tables of the cells that ``masks`` selects.
 
     Args:
         geometry (PatchGeometry): Cells of the map.
         masks (Tensor): Cell masks (N, G, K, K), 0/1.
-        need_halo (bool): Build ``scatter_padded`` and ``gather_halo``.
 
     Returns:
         PatchPlan or None: None when no group selects any cell (eager mode
         only: a traced plan keeps empty tables instead).
     """
-    n, groups = masks.shape[:2]
+    n, groups = static_shape(masks)[:2]
     cells = geometry.grid * geometry.grid
-    height, width = geometry.size
-    h_p, w_p = geometry.padded_size
     # (G, N * K * K): which (sample, cell) each group computes.
     selected = (masks.reshape(n, groups, cells) > 0) & geometry.nonempty
     selected = selected.transpose(0, 1).reshape(groups, n * cells)
     if not torch.jit.is_tracing() and not selected.any():
         return None
     entry, valid = assign_slots(selected)
-    sample, cell = entry // cells, entry % cells
     group = torch.arange(groups, device=masks.device)
-
-    def rows(table: Tensor, sample_stride: int, fill: int) -> Tensor:
-        pixels = table[cell]  # (S, G, P)
-        keep = valid[..., None] & (pixels >= 0)
-        flat = ((pixels + (sample * sample_stride)[..., None]) * groups +
-                group[:, None])
-        return torch.where(keep, flat, fill).transpose(1, 2).reshape(-1)
-
-    core = geometry.core
-    scatter_padded = gather_halo = None
-    if need_halo:
-        scatter_padded = rows(geometry.core_padded, h_p * w_p,
-                              n * h_p * w_p * groups)
-        gather_halo = rows(geometry.halo_padded, h_p * w_p, 0)
-    return PatchPlan(
-        gather=rows(core, height * width, 0),
-        scatter=rows(core, height * width, n * height * width * groups),
-        scatter_padded=scatter_padded,
-        gather_halo=gather_halo)
+    index = torch.where(valid, entry * groups + group, n * cells * groups)
+    # (S, G, P) rows of every slot, reordered (slot, pixel, group).
+    return PatchPlan(*(table[index].transpose(1, 2).reshape(-1)
+                       for table in geometry.row_tables(n, groups)))
