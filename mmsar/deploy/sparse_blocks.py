@@ -4,9 +4,10 @@ A refine block called with cell masks (N, G, K, K) returns what the masked
 block (:mod:`mmsar.models.layers.res_blocks`) returns with the upsampled
 pixel masks, in eval mode, but runs its grouped convs on the selected
 patches only (see :mod:`mmsar.models.layers.sparse_patches` for the row
-views and tables). Unselected positions are ``relu(shortcut)``, written by
-one dense pass; the selected patches of all samples and groups go through
-each conv as one batch and are scattered on top of it.
+views and tables). The selected patches of all samples and groups go
+through each conv as one batch; their residual is added onto a copy of the
+shortcut (one scatter-add) and one ReLU pass over the map ends the block,
+so unselected positions are ``relu(shortcut)``.
 """
 
 import torch
@@ -41,18 +42,6 @@ def new_rows(num_rows: int, channels: int, like: Tensor,
     return make(num_rows + 1, channels, dtype=like.dtype, device=like.device)
 
 
-def relu_rows(x: Tensor, groups: int) -> Tensor:
-    """relu(x) of a map (N, C, H, W) as rows [N * H * W * G + 1, C / G],
-    the last one the trash row; written in one pass in eager mode."""
-    if torch.jit.is_tracing():
-        rows = as_rows(torch.relu(x), groups)
-        return torch.cat([rows, rows.new_zeros(1, static_shape(rows)[1])])
-    n, c, h, w = static_shape(x)
-    out = new_rows(n * h * w * groups, c // groups, x, zero=False)
-    torch.clamp_min(x.permute(0, 2, 3, 1), 0, out=out[:-1].view(n, h, w, c))
-    return out
-
-
 class _SparseRefineBlock(nn.Module):
     """Shared parts: the shortcut, the output pass and the padded buffer."""
 
@@ -61,9 +50,9 @@ class _SparseRefineBlock(nn.Module):
         self.groups = block.groups
         self.downsample = fuse_shortcut(block.downsample)
 
-    def sparse_residual(self, x: Tensor, shortcut: Tensor, plan: PatchPlan,
+    def sparse_residual(self, x: Tensor, plan: PatchPlan,
                         geometry: PatchGeometry) -> Tensor:
-        """relu(shortcut + residual) on the patches (S, C_out, p_h, p_w)."""
+        """The residual branch on the patches, (S, C_out, p_h, p_w)."""
         raise NotImplementedError
 
     def pad_patches(self, patches: Tensor, plan: PatchPlan,
@@ -93,11 +82,15 @@ class _SparseRefineBlock(nn.Module):
         c_out = static_shape(shortcut)[1]
         geometry = patch_geometry(height, width, masks.shape[-1], x.device)
         plan = plan_patches(geometry, masks)
-        out = relu_rows(shortcut, self.groups)
+        out = as_rows(shortcut, self.groups).clone()
         if plan is not None:
-            refined = self.sparse_residual(x, shortcut, plan, geometry)
-            out = put_rows(out, plan.scatter, as_rows(refined, self.groups))
-        return out[:-1].view(n, height, width, c_out).permute(0, 3, 1, 2)
+            residual = as_rows(self.sparse_residual(x, plan, geometry),
+                               self.groups)
+            out = put_rows(
+                out, plan.scatter, residual * plan.keep[:, None],
+                accumulate=True)
+        out = out.relu_().view(n, height, width, c_out)
+        return out.permute(0, 3, 1, 2)
 
     def gather(self, x: Tensor, plan: PatchPlan,
                geometry: PatchGeometry) -> Tensor:
@@ -111,7 +104,7 @@ class SparseBottleneck(_SparseRefineBlock):
 
     conv1 (1x1) runs on the patches, is scattered into a zero-padded map
     and re-gathered with a 1-pixel halo, conv2 (3x3) runs unpadded on the
-    haloed patches and conv3 (1x1) adds the shortcut and applies the ReLU.
+    haloed patches and conv3 (1x1) gives the residual.
 
     Args:
         block (Bottleneck): A stride-1 grouped refine block (eval mode).
@@ -122,15 +115,14 @@ class SparseBottleneck(_SparseRefineBlock):
         self.conv1 = FusedConv2d.from_conv(block.conv1, block.norm1, True)
         self.conv2 = FusedConv2d.from_conv(
             block.conv2, block.norm2, True, padding=(0, 0))
-        self.conv3 = FusedConv2d.from_conv(block.conv3, block.norm3, True)
+        self.conv3 = FusedConv2d.from_conv(block.conv3, block.norm3)
 
-    def sparse_residual(self, x: Tensor, shortcut: Tensor, plan: PatchPlan,
+    def sparse_residual(self, x: Tensor, plan: PatchPlan,
                         geometry: PatchGeometry) -> Tensor:
         inner = self.conv1(self.gather(x, plan, geometry))
         n = static_shape(x)[0]
-        inner = self.conv2(self.pad_patches(inner, plan, geometry, n))
         return self.conv3(
-            inner, residual=self.gather(shortcut, plan, geometry))
+            self.conv2(self.pad_patches(inner, plan, geometry, n)))
 
 
 class SparseBasicBlock(_SparseRefineBlock):
@@ -148,16 +140,15 @@ class SparseBasicBlock(_SparseRefineBlock):
         self.conv1 = FusedConv2d.from_conv(
             block.conv1, block.norm1, True, padding=(0, 0))
         self.conv2 = FusedConv2d.from_conv(
-            block.conv2, block.norm2, True, padding=(0, 0))
+            block.conv2, block.norm2, padding=(0, 0))
 
-    def sparse_residual(self, x: Tensor, shortcut: Tensor, plan: PatchPlan,
+    def sparse_residual(self, x: Tensor, plan: PatchPlan,
                         geometry: PatchGeometry) -> Tensor:
         n = static_shape(x)[0]
         inner = self.pad_patches(
             self.gather(x, plan, geometry), plan, geometry, n)
-        inner = self.pad_patches(self.conv1(inner), plan, geometry, n)
         return self.conv2(
-            inner, residual=self.gather(shortcut, plan, geometry))
+            self.pad_patches(self.conv1(inner), plan, geometry, n))
 
 
 def sparsify_block(block: nn.Module) -> nn.Module:

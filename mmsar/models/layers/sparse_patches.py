@@ -83,13 +83,12 @@ class PatchGeometry:
         self.halo_padded = halo.reshape(grid * grid, -1).to(device)
         self._row_tables = {}
 
-    def row_tables(self, n: int, groups: int) -> Tuple[Tensor, ...]:
+    def row_tables(self, n: int, groups: int) -> 'PatchPlan':
         """Row tables of every entry of a batch of ``n`` maps, built once.
 
         Entry ``(sample * K * K + cell) * G + group`` lists the rows of its
-        patch pixels; one more entry at the end is the dummy. Returns the
-        ``gather``, ``scatter``, ``scatter_padded`` and ``gather_halo``
-        tables of :class:`PatchPlan`, each (N * K * K * G + 1, pixels).
+        patch pixels; one more entry at the end is the dummy. Returns a
+        :class:`PatchPlan` of such tables, each (N * K * K * G + 1, pixels).
         """
         key = (n, groups)
         if key not in self._row_tables:
@@ -106,11 +105,14 @@ class PatchGeometry:
                     -1, table.shape[1])
                 return torch.cat([flat, torch.full_like(flat[:1], fill)])
 
-            self._row_tables[key] = (
-                rows(self.core, height * width, 0),
-                rows(self.core, height * width, n * height * width * groups),
-                rows(self.core_padded, h_p * w_p, n * h_p * w_p * groups),
-                rows(self.halo_padded, h_p * w_p, 0))
+            self._row_tables[key] = PatchPlan(
+                gather=rows(self.core, height * width, 0),
+                scatter=rows(self.core, height * width, 0),
+                # -1 marks out-of-cell pixels and the dummy.
+                keep=(rows(self.core, 0, -1) >= 0).float(),
+                scatter_padded=rows(self.core_padded, h_p * w_p,
+                                    n * h_p * w_p * groups),
+                gather_halo=rows(self.halo_padded, h_p * w_p, 0))
         return self._row_tables[key]
 
 
@@ -133,7 +135,7 @@ def _cached_geometry(height: int, width: int, grid: int,
 class PatchPlan(NamedTuple):
     """Row tables of the selected patches of one forward pass.
 
-    All tables are flat LongTensors ordered (slot, patch pixel, group), so a
+    All tables are flat tensors ordered (slot, patch pixel, group), so a
     gathered ``[S * P * G, C / G]`` matrix is a channels-last
     (S, C, p_h, p_w) batch of patches. S, the most cells any group selects
     over the batch, is data-dependent: it is read from the tables' lengths,
@@ -144,8 +146,11 @@ class PatchPlan(NamedTuple):
     Attributes:
         gather (Tensor): Source rows in the (N, H, W) map; dummies and
             out-of-cell pixels read row 0.
-        scatter (Tensor): Destination rows in the (N, H, W) map; dummies
-            and out-of-cell pixels go to the trash row ``N * H * W * G``.
+        scatter (Tensor): Destination rows in the (N, H, W) map for a
+            scatter-add; dummies and out-of-cell pixels point at row 0 and
+            must add zeros (see ``keep``).
+        keep (Tensor): Float, 1 for the rows that ``scatter`` writes, 0 for
+            dummies and out-of-cell pixels.
         scatter_padded (Tensor): Destination rows in the padded buffer
             (N, H_p, W_p), trash row ``N * H_p * W_p * G``.
         gather_halo (Tensor): Source rows of the haloed patches in the
@@ -154,35 +159,46 @@ class PatchPlan(NamedTuple):
 
     gather: Tensor
     scatter: Tensor
+    keep: Tensor
     scatter_padded: Tensor
     gather_halo: Tensor
 
 
 class _PutRows(torch.autograd.Function):
-    """``buffer.index_put((index, ), rows)``, exported as one ScatterND."""
+    """``buffer.index_put((index, ), rows, accumulate)``, exported as one
+    ScatterND (with ``reduction='add'`` to accumulate)."""
 
     @staticmethod
-    def forward(ctx, buffer: Tensor, index: Tensor, rows: Tensor) -> Tensor:
-        return buffer.index_put((index, ), rows)
+    def forward(ctx, buffer: Tensor, index: Tensor, rows: Tensor,
+                accumulate: bool) -> Tensor:
+        return buffer.index_put((index, ), rows, accumulate)
 
     @staticmethod
-    def symbolic(g, buffer, index, rows):
+    def symbolic(g, buffer, index, rows, accumulate):
         last = g.op('Constant', value_t=torch.tensor([1]))
-        return g.op('ScatterND', buffer, g.op('Unsqueeze', index, last), rows)
+        reduction = dict(reduction_s='add') if accumulate else {}
+        return g.op('ScatterND', buffer, g.op('Unsqueeze', index, last), rows,
+                    **reduction)
 
 
-def put_rows(buffer: Tensor, index: Tensor, rows: Tensor) -> Tensor:
-    """``buffer[index] = rows`` along dim 0: in place in eager mode, into a
-    new tensor (one ONNX ScatterND) when traced for export.
+def put_rows(buffer: Tensor,
+             index: Tensor,
+             rows: Tensor,
+             accumulate: bool = False) -> Tensor:
+    """``buffer[index] = rows`` (or ``+=``) along dim 0: in place in eager
+    mode, into a new tensor (one ONNX ScatterND) when traced for export.
 
     Args:
         buffer (Tensor): (R, ...) destination.
         index (Tensor): (M, ) rows of ``buffer``; repeats only where the
             written values do not matter (a trash row).
         rows (Tensor): (M, ...) values.
+        accumulate (bool): Add ``rows`` instead of writing them.
     """
     if torch.jit.is_tracing():
-        return _PutRows.apply(buffer, index, rows)
+        return _PutRows.apply(buffer, index, rows, accumulate)
+    if accumulate:
+        return buffer.index_add_(0, index, rows)
     return buffer.index_copy_(0, index, rows)
 
 
