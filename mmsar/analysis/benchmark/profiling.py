@@ -3,6 +3,7 @@ per operator type in ONNX Runtime."""
 import json
 import os
 import statistics
+import tempfile
 import time
 from collections import defaultdict
 from typing import Dict
@@ -98,15 +99,15 @@ def profile_onnxruntime_ops(path: str,
     ort = import_engine('onnxruntime')
     options = onnxruntime_options(num_threads)
     options.enable_profiling = True
-    session = ort.InferenceSession(
-        path, options, providers=['CPUExecutionProvider'])
-    feed = {session.get_inputs()[0].name: images.numpy()}
-    for _ in range(runs):
-        session.run(None, feed)
-    trace = session.end_profiling()
-    with open(trace) as f:
-        events = json.load(f)
-    os.remove(trace)
+    with tempfile.TemporaryDirectory() as tmp:
+        options.profile_file_prefix = os.path.join(tmp, 'ort')
+        session = ort.InferenceSession(
+            path, options, providers=['CPUExecutionProvider'])
+        feed = {session.get_inputs()[0].name: images.numpy()}
+        for _ in range(runs):
+            session.run(None, feed)
+        with open(session.end_profiling()) as f:
+            events = json.load(f)
     totals = defaultdict(float)
     for event in events:
         op = event.get('args', {}).get('op_name')
