@@ -11,6 +11,7 @@ from mmengine.config import Config, DictAction
 
 import mmsar  # noqa: F401  (mmsar modules and the checkpoint loading fix)
 from mmsar.datasets import ToyDataError
+from mmsar.deploy import BACKENDS, EngineError, ExportedBackbone
 from mmsar.utils import build_runner
 
 
@@ -39,6 +40,11 @@ def parse_args():
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
+    parser.add_argument(
+        '--backbone-engine',
+        choices=BACKENDS,
+        help='run the backbone exported to this CPU engine (a SAR backbone '
+        'after switch_to_sparse()), exported once per input shape')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
@@ -68,6 +74,17 @@ def enable_visualization(cfg: Config, show_dir: str) -> None:
                  f'{scope!r}')
 
 
+def run_backbone_in_engine(runner, checkpoint: str, backend: str) -> None:
+    """Load ``checkpoint`` into the runner's model now and replace its
+    backbone by an :class:`~mmsar.deploy.ExportedBackbone`."""
+    runner.load_checkpoint(checkpoint, map_location='cpu')
+    model = getattr(runner.model, 'module', runner.model)
+    backbone = model.backbone.eval()
+    if hasattr(backbone, 'switch_to_sparse'):
+        backbone.switch_to_sparse()
+    model.backbone = ExportedBackbone(backbone, backend)
+
+
 def main():
     args = parse_args()
     for what, path in dict(
@@ -88,7 +105,9 @@ def main():
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
-    cfg.load_from = args.checkpoint
+    # With --backbone-engine the checkpoint is loaded before the backbone
+    # is exported, not by runner.test().
+    cfg.load_from = None if args.backbone_engine else args.checkpoint
 
     if args.show_dir is not None:
         enable_visualization(cfg, args.show_dir)
@@ -103,7 +122,10 @@ def main():
 
     try:
         runner = build_runner(cfg)
-    except ToyDataError as e:
+        if args.backbone_engine is not None:
+            run_backbone_in_engine(runner, args.checkpoint,
+                                   args.backbone_engine)
+    except (ToyDataError, EngineError) as e:
         sys.exit(f'error: {e}')
     runner.test()
 

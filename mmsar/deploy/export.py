@@ -11,7 +11,7 @@ import os
 import os.path as osp
 import tempfile
 import warnings
-from typing import Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -118,3 +118,44 @@ def export_backbone(backbone: nn.Module,
             EngineBackbone(path, backend)(images), references)
         _write_for_engine(path, backend, out)
     return error
+
+
+class ExportedBackbone(nn.Module):
+    """A backbone that runs in a CPU engine, a drop-in for
+    ``model.backbone`` at test time.
+
+    Each new input shape (N, H, W) is exported once (into a temporary
+    folder that lives as long as this module) and then served by an
+    :class:`EngineBackbone`.
+
+    Args:
+        backbone (nn.Module): The torch backbone in eval mode; a SAR
+            backbone after ``switch_to_sparse()``.
+        backend (str): ``'onnxruntime'`` or ``'openvino'``.
+        num_threads (int, optional): Engine threads; default torch's.
+    """
+
+    def __init__(self,
+                 backbone: nn.Module,
+                 backend: str,
+                 num_threads: Optional[int] = None):
+        super().__init__()
+        import_engine(backend)
+        self.backbone = backbone.eval()
+        self.backend = backend
+        self.num_threads = num_threads or torch.get_num_threads()
+        self._engines: Dict[Tuple[int, ...], EngineBackbone] = {}
+        self._work_dir = tempfile.TemporaryDirectory()
+
+    def forward(self, images: Tensor) -> Tuple[Tensor, ...]:
+        """Feature maps of images (N, 3, H, W), computed by the engine."""
+        key = tuple(images.shape)
+        if key not in self._engines:
+            check_shape(key[2:])
+            path = osp.join(self._work_dir.name,
+                            'x'.join(map(str, key)) + '.onnx')
+            export_onnx(self.backbone, images.cpu(), path)
+            self._engines[key] = EngineBackbone(path, self.backend,
+                                                self.num_threads)
+        outputs = self._engines[key](images)
+        return tuple(out.to(images.device) for out in outputs)
