@@ -4,7 +4,6 @@ oneDNN weights, fused epilogues); SAR refine blocks become patch-sparse."""
 import torch.nn as nn
 from mmengine.model import ModuleList
 
-from ..models.layers.sar_module import SARModule
 from .dense_blocks import fuse_block, fuse_resnet_stem, fuse_shortcut
 from .fused_conv import FusedConv2d
 from .grid_pool import GridPool
@@ -18,8 +17,9 @@ def is_res_block(module: nn.Module) -> bool:
         for name in ('conv1', 'norm1', 'conv2', 'norm2', 'downsample'))
 
 
-def sparsify_sar_module(module: SARModule) -> SARModule:
-    """Convert a SAR module in place to the patch-sparse eval-mode path.
+def sparsify_sar_module(module: nn.Module) -> nn.Module:
+    """Convert a SAR module in place to the patch-sparse eval-mode path
+    (what :meth:`~mmsar.models.layers.SARModule.switch_to_sparse` calls).
 
     Base blocks, width alignments and the region-selection convs are fused;
     refine blocks become :class:`SparseBottleneck` / :class:`SparseBasicBlock`
@@ -44,8 +44,10 @@ def sparsify_sar_module(module: SARModule) -> SARModule:
 
 def _deploy_children(module: nn.Module) -> None:
     for name, child in module.named_children():
-        if isinstance(child, SARModule):
-            sparsify_sar_module(child)
+        if hasattr(child, 'switch_to_sparse'):
+            # A module that converts itself (a SAR module): duck-typed, so
+            # that this package imports no model class.
+            child.switch_to_sparse()
         elif is_res_block(child):
             setattr(module, name, fuse_block(child))
         else:
