@@ -1,3 +1,4 @@
+import math
 import glob
 import importlib
 import logging
@@ -48,7 +49,12 @@ def test_unknown_loss_mode():
 
 @pytest.mark.parametrize('kwargs, message', [
     (dict(target_rate=1.2), 'target rate must be in [0, 1], got 1.2'),
-    (dict(loss_weight=-1.0), 'loss_weight must be >= 0, got -1.0'),
+    (dict(loss_weight=-1.0), 'loss_weight must be a finite number >= 0, '
+     'got -1.0'),
+    (dict(loss_weight=float('nan')), 'finite number >= 0, got nan'),
+    (dict(loss_weight=float('inf')), 'finite number >= 0, got inf'),
+    (dict(loss_weight='1'), "finite number >= 0, got '1'"),
+    (dict(mask_sampling='soft'), "mask sampling 'soft'; allowed: gumbel"),
     (dict(mode='mean'), "unknown SAR loss mode 'mean'; allowed: batch"),
     (dict(schedule='cos'), "unknown target-rate schedule 'cos'; allowed"),
     (dict(step_end=0), 'step_end must be in (0, 1], got 0'),
@@ -253,3 +259,65 @@ def test_ddp_with_unused_parameter_search(tmp_path):
         assert not torch.equal(before, model.module.backbone.mask_logits)
     finally:
         torch.distributed.destroy_process_group()
+
+
+def _selector_record(gap: float, tau: float, batch: int = 256):
+    """A RegionSelection at on-off bias gap ``gap`` and its training masks."""
+    from mmsar.models.layers import RegionSelection
+    torch.manual_seed(0)
+    selector = RegionSelection(4, groups=2, grid=4)
+    selector.init_weights()
+    with torch.no_grad():
+        selector.logits.bias.view(2, 2)[:, 1] = gap
+    selector.tau = tau
+    masks = selector(torch.rand(batch, 4, 8, 8))
+    return selector, MaskRecord(0, 0, masks, (8, 8), selector.on_logit_gap())
+
+
+@pytest.mark.parametrize('estimator', ['gumbel', 'threshold'])
+def test_loss_rates_keep_the_hard_rate(estimator):
+    from mmsar.engine.hooks.sar_loss_hook import loss_rates
+    _, record = _selector_record(3.0, 1.0)
+    assert torch.equal(
+        loss_rates([record, record], estimator).detach(),
+        torch.stack([record.rates] * 2).detach())
+
+
+@pytest.mark.parametrize('tau', [1.0, 0.01])
+def test_gumbel_rate_gradient_is_the_logistic_density(tau):
+    """The cause of masks that do not move: in expectation the straight-
+    through gradient of the rate is the logistic density at the logit gap,
+    for any tau; 0.045 at the initial gap of 3."""
+    from mmsar.engine.hooks.sar_loss_hook import loss_rates
+    selector, record = _selector_record(3.0, tau, batch=4096)
+    loss_rates([record], 'gumbel').mean().backward()
+    grad = selector.logits.bias.grad.view(2, 2)[:, 1].sum().item()
+    density = math.exp(-3) / (1 + math.exp(-3))**2
+    assert grad == pytest.approx(density, rel=0.6 if tau == 1.0 else 0.25)
+
+
+@pytest.mark.parametrize('tau', [1.0, 0.1, 0.01])
+def test_default_rate_gradient_does_not_vanish(tau):
+    """With the hook's default estimator, the rate loss moves the on-off
+    threshold of nearly-all-on masks at the logistic's full slope."""
+    from mmsar.engine.hooks.sar_loss_hook import loss_rates
+    hook = SARLossHook(target_rate=0.5)
+    selector, record = _selector_record(3.0, tau)
+    # Two blocks sharing the selector: Eq. 10 averages their terms.
+    rates = loss_rates([record, record], hook.rate_estimator)
+    refine_loss(rates, 0.5).backward()
+    bias = selector.logits.bias.grad.view(2, 2)
+    r = record.rates.mean().item()
+    # Each gap gets 2 (r - t) / 4 from each of the two blocks.
+    expected = 2 * 2 * (r - 0.5) * 0.25
+    assert bias[:, 1].tolist() == pytest.approx([expected] * 2, rel=1e-5)
+    assert bias[:, 0].tolist() == pytest.approx([-expected] * 2, rel=1e-5)
+    # The rate decides how many cells, not which: no push through the
+    # data-dependent logit weights.
+    weight_grad = selector.logits.weight.grad
+    assert weight_grad is None or not weight_grad.any()
+
+
+def test_unknown_rate_estimator():
+    with pytest.raises(ValueError, match="rate estimator 'soft'.*gumbel"):
+        SARLossHook(target_rate=0.5, rate_estimator='soft')

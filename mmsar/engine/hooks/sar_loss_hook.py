@@ -1,6 +1,7 @@
 """Hook that trains the region-selection modules of SAR backbones."""
 import logging
-from typing import List, Optional
+import math
+from typing import List, Optional, Tuple
 
 import torch
 from mmengine.hooks import Hook
@@ -9,35 +10,62 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 from torch import Tensor, nn
 
+from ...models.layers.region_selection import SAMPLINGS, RegionSelection
+from ...models.utils import find_sar_backbones
+from ...models.utils.mask_record import MaskRecord
 from ..schedules import (check_target_schedule, check_temperature,
                          gumbel_temperature, target_rate)
 
 LOSS_MODES = ('batch', 'sample')
+RATE_ESTIMATORS = ('gumbel', 'threshold')
+# d sigmoid / dx at x = 0: the largest slope of P(on) in the logit gap.
+LOGISTIC_SLOPE = 0.25
+
+
+def _check_choice(name: str, value: str, allowed: Tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f'unknown SAR {name} {value!r}; allowed: '
+                         f'{", ".join(allowed)}')
 
 
 def _check_loss_mode(mode: str) -> None:
-    if mode not in LOSS_MODES:
-        raise ValueError(f'unknown SAR loss mode {mode!r}; allowed: '
-                         f'{", ".join(LOSS_MODES)}')
+    _check_choice('loss mode', mode, LOSS_MODES)
 
 
-def find_sar_backbones(model: nn.Module) -> List[nn.Module]:
-    """SAR backbones inside ``model``, outermost first, in module order.
+def loss_rates(records: List[MaskRecord],
+               estimator: str = 'gumbel') -> Tensor:
+    """Rates r_{b,n} (N, B) of N refine blocks as the rate loss sees them.
 
-    A SAR backbone is any module exposing ``mask_records`` (the
-    :class:`~mmsar.models.utils.mask_record.MaskRecord` list of its last
-    forward) and ``set_temperature(tau)``, as ``SARResNet`` and its
-    subclasses do. Modules nested inside a found backbone are not returned.
+    Both estimators have the values of the hard rates (Eq. 7); they differ
+    in where the gradient of the loss goes:
+
+    - ``'gumbel'`` (paper): through the straight-through Gumbel-softmax
+      masks into every logit. In expectation d r / d (logit gap) is the
+      logistic density at the gap, whatever tau: 0.045 at the initial gap
+      of 3, so with Eq. 10's 1/N and the 1/(G K^2) of Eq. 7 the loss barely
+      moves masks that are nearly all on in a short schedule. Its push
+      through the logit weights is also largest where the pooled features
+      are strongest, i.e. it turns off the busiest cells first.
+    - ``'threshold'``: only into the on-off bias gap of each mask
+      (:attr:`MaskRecord.on_logit_gap`), each gap of block n receiving
+      d L / d gap = 2 (r_n - t) / 4, the loss gradient of block n's own
+      term at the logistic's largest slope 1/4. The rate loss then sets
+      how many cells are on, and the task loss alone (through the
+      straight-through masks) sets which.
+
+    Records of fixed masks (no gap) keep their plain rates.
     """
-    found, inside = [], []
-    for name, module in model.named_modules():
-        if any(name.startswith(prefix) for prefix in inside):
+    _check_choice('rate estimator', estimator, RATE_ESTIMATORS)
+    rows = []
+    for record in records:
+        gap = record.on_logit_gap
+        if estimator == 'gumbel' or gap is None:
+            rows.append(record.rates)
             continue
-        if hasattr(module, 'mask_records') and callable(
-                getattr(module, 'set_temperature', None)):
-            found.append(module)
-            inside.append(f'{name}.' if name else '')
-    return found
+        # x N undoes Eq. 10's mean over blocks for the gap's own block.
+        shift = len(records) * LOGISTIC_SLOPE * (gap - gap.detach()).sum()
+        rows.append(record.rates.detach() + shift)
+    return torch.stack(rows)
 
 
 def refine_loss(rates: Tensor, target: float, mode: str = 'batch') -> Tensor:
@@ -108,6 +136,21 @@ class SARLossHook(Hook):
         tau_start (float): Gumbel temperature at the start. Defaults to 1.0.
         tau_end (float): Gumbel temperature at the end, in
             (0, tau_start]. Defaults to 0.01.
+        rate_estimator (str): Where the rate loss's gradient goes:
+            ``'gumbel'`` (paper: through the straight-through masks into
+            every logit) or ``'threshold'`` (into each mask's on-off bias
+            gap only); see :func:`loss_rates`. Defaults to 'threshold'.
+        mask_sampling (str): Noise of the training masks: ``'gumbel'``
+            (paper: scale 1) or ``'tempered'`` (scale tau, so the sampled
+            masks tend to the eval masks as tau decays); see
+            :func:`~mmsar.models.layers.gumbel_hard_mask`.
+            Defaults to 'tempered'.
+
+    The two defaults are not in the paper: with the paper's settings
+    (``rate_estimator='gumbel', mask_sampling='gumbel'``) and its loss
+    weight the rate barely moves in a short schedule, and the eval masks
+    drift from the sampled ones (README, "Does SAR look at the right
+    places?").
     """
 
     # No ordering constraint with the standard hooks: this hook only sets
@@ -121,15 +164,23 @@ class SARLossHook(Hook):
                  schedule: str = 'step',
                  step_end: float = 0.5,
                  tau_start: float = 1.0,
-                 tau_end: float = 0.01) -> None:
+                 tau_end: float = 0.01,
+                 rate_estimator: str = 'threshold',
+                 mask_sampling: str = 'tempered') -> None:
         check_target_schedule(schedule, target_rate, step_end)
         check_temperature(tau_start, tau_end)
         _check_loss_mode(mode)
-        if loss_weight < 0:
-            raise ValueError(f'loss_weight must be >= 0, got {loss_weight}')
+        _check_choice('rate estimator', rate_estimator, RATE_ESTIMATORS)
+        _check_choice('mask sampling', mask_sampling, SAMPLINGS)
+        if not (isinstance(loss_weight, (int, float))
+                and math.isfinite(loss_weight) and loss_weight >= 0):
+            raise ValueError('loss_weight must be a finite number >= 0, got '
+                             f'{loss_weight!r}')
         self.target_rate = target_rate
         self.loss_weight = loss_weight
         self.mode = mode
+        self.rate_estimator = rate_estimator
+        self.mask_sampling = mask_sampling
         self.schedule = schedule
         self.step_end = step_end
         self.tau_start = tau_start
@@ -151,6 +202,10 @@ class SARLossHook(Hook):
                 'backbone in the model config or remove SARLossHook from '
                 'custom_hooks.')
         self._warn_if_duplicated(runner)
+        for backbone in self._backbones:
+            for module in backbone.modules():
+                if isinstance(module, RegionSelection):
+                    module.sampling = self.mask_sampling
         if self._handle is not None:
             self._handle.remove()
         self._handle = model.register_forward_hook(self._add_sar_terms,
@@ -205,10 +260,11 @@ class SARLossHook(Hook):
             raise RuntimeError(
                 'SARLossHook found no mask records after the forward pass: '
                 'the SAR backbone has no refine block or was not run.')
-        rates = torch.stack([record.rates.float() for record in records])
         output['loss_sar'] = self.loss_weight * refine_loss(
-            rates, self._target, self.mode)
-        rates = rates.detach()
+            loss_rates(records, self.rate_estimator).float(), self._target,
+            self.mode)
+        rates = torch.stack(
+            [record.rates.detach().float() for record in records])
         output['sar_rate'] = rates.mean()
         for stage in sorted({record.stage for record in records}):
             rows = [i for i, rec in enumerate(records) if rec.stage == stage]

@@ -14,23 +14,32 @@ from torch import Tensor
 INIT_ON_LOGIT = 3.0
 
 
-def gumbel_hard_mask(logits: Tensor, tau: float) -> Tensor:
+def gumbel_hard_mask(logits: Tensor,
+                     tau: float,
+                     noise_scale: float = 1.0) -> Tensor:
     """Straight-through Gumbel-softmax over (off, on) (Eqs. 8 and 9).
 
     Args:
         logits (Tensor): Logits of shape (..., 2), last dim = (off, on).
         tau (float): Softmax temperature of the backward relaxation.
+        noise_scale (float): Scale of the Gumbel noise: 1 samples "on" with
+            probability sigmoid(on - off) (paper); ``tau`` samples it with
+            probability sigmoid((on - off) / tau), which tends to the eval
+            argmax as tau decays.
 
     Returns:
         Tensor: Hard 0/1 "on" decisions of shape (...), whose gradient is
         that of the soft "on" probability.
     """
     gumbels = -torch.empty_like(logits).exponential_().log()
-    perturbed = logits + gumbels
+    perturbed = logits + noise_scale * gumbels
     soft = torch.softmax(perturbed / tau, dim=-1)[..., 1]
     hard = (perturbed[..., 1] > perturbed[..., 0]).to(soft.dtype)
     # soft - soft.detach() is exactly zero: values stay exact 0/1.
     return hard + (soft - soft.detach())
+
+
+SAMPLINGS = ('gumbel', 'tempered')
 
 
 class RegionSelection(BaseModule):
@@ -40,6 +49,10 @@ class RegionSelection(BaseModule):
     grouped 1x1 conv with bias (4G -> 2G logits, (off, on) per group).
     Training samples hard masks with straight-through Gumbel-softmax at
     temperature ``tau``; evaluation is deterministic (on iff "on" wins).
+    ``sampling`` is ``'gumbel'`` (paper: noise of scale 1, tau acts in the
+    backward pass only) or ``'tempered'`` (noise of scale tau, so training
+    masks converge to the eval masks as tau decays); see
+    :func:`gumbel_hard_mask`.
 
     Args:
         in_channels (int): Channels of the base feature map.
@@ -59,6 +72,7 @@ class RegionSelection(BaseModule):
         self.groups = groups
         self.grid = grid
         self.tau = 1.0
+        self.sampling = 'gumbel'
         self.forced_rate: Optional[float] = None
         self.conv = nn.Conv2d(
             in_channels, 4 * groups, 3, padding=1, groups=groups, bias=False)
@@ -75,16 +89,32 @@ class RegionSelection(BaseModule):
             bias[:, 0] = 0.
             bias[:, 1] = INIT_ON_LOGIT
 
+    def on_logit_gap(self) -> Tensor:
+        """Bias of the "on" logit minus that of "off", per group (G,).
+
+        It is the threshold the data-dependent part of the logits must
+        beat; :class:`~mmsar.engine.SARLossHook` can train it alone with the
+        rate loss (``rate_estimator='threshold'``).
+        """
+        bias = self.logits.bias.view(self.groups, 2)
+        return bias[:, 1] - bias[:, 0]
+
+    def forward_logits(self, x: Tensor) -> Tensor:
+        """(off, on) logits (N, G, K, K, 2) of Eq. 2 for features x."""
+        logits = self.logits(self.pool(self.relu(self.norm(self.conv(x)))))
+        logits = logits.view(logits.shape[0], self.groups, 2, self.grid,
+                             self.grid)
+        return logits.permute(0, 1, 3, 4, 2)
+
     def forward(self, x: Tensor) -> Tensor:
         """Masks (N, G, K, K) of 0/1 floats for features x (N, C, h, w)."""
-        logits = self.logits(self.pool(self.relu(self.norm(self.conv(x)))))
+        logits = self.forward_logits(x)
         n = logits.shape[0]
-        logits = logits.view(n, self.groups, 2, self.grid, self.grid)
-        logits = logits.permute(0, 1, 3, 4, 2)
         if self.forced_rate is not None:
             return self._forced_masks(n, logits)
         if self.training:
-            return gumbel_hard_mask(logits, self.tau)
+            noise = self.tau if self.sampling == 'tempered' else 1.0
+            return gumbel_hard_mask(logits, self.tau, noise)
         return (logits[..., 1] > logits[..., 0]).to(logits.dtype)
 
     def _forced_masks(self, batch_size: int, like: Tensor) -> Tensor:

@@ -216,7 +216,9 @@ class SARModule(BaseModule):
         size = tuple(x.shape[-2:])
         for i, blk in enumerate(self.refine_blocks):
             masks = self.select(i, base_feats, x)
-            records.append(MaskRecord(self.stage_index, i, masks, size))
+            gap = (self.selectors[i].on_logit_gap()
+                   if self.mask_mode == 'learned' else None)
+            records.append(MaskRecord(self.stage_index, i, masks, size, gap))
             x = blk(x, masks if self.sparse else upsample_masks(masks, size))
         return x, records
 

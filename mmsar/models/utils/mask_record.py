@@ -1,6 +1,6 @@
 """What a SAR backbone remembers of its last forward pass."""
 from dataclasses import dataclass
-from typing import Tuple
+from typing import Optional, Tuple
 
 from torch import Tensor
 
@@ -20,12 +20,17 @@ class MaskRecord:
             they carry straight-through Gumbel-softmax gradients.
         feature_size (Tuple[int, int]): (H, W) of the refine block's input
             and output, over which the K x K cells are laid.
+        on_logit_gap (Tensor, optional): (G,) on-minus-off logit bias of the
+            learned region selection that made the masks (see
+            :meth:`~mmsar.models.layers.RegionSelection.on_logit_gap`);
+            None for fixed masks.
     """
 
     stage: int
     block: int
     masks: Tensor
     feature_size: Tuple[int, int]
+    on_logit_gap: Optional[Tensor] = None
 
     @property
     def rates(self) -> Tensor:

@@ -60,3 +60,35 @@ def test_fusion_gate_starts_near_half():
     assert weights.shape == (2, 64, 1, 1)
     assert torch.allclose(weights, torch.full_like(weights, 0.5), atol=0.01)
     assert gate.fc1.bias is None and gate.fc1.out_features == 4
+
+
+@pytest.mark.parametrize('tau', [1.0, 0.1])
+def test_tempered_sampling_follows_the_tempered_probability(tau):
+    torch.manual_seed(0)
+    logits = torch.tensor([[0., 0.5]]).expand(20000, 2)
+    rate = gumbel_hard_mask(logits, tau, noise_scale=tau).mean().item()
+    assert rate == pytest.approx(1 / (1 + math.exp(-0.5 / tau)), abs=0.02)
+
+
+def test_tempered_training_masks_tend_to_eval_masks():
+    torch.manual_seed(0)
+    selector = RegionSelection(8, groups=2, grid=4)
+    selector.init_weights()
+    with torch.no_grad():
+        selector.logits.weight.normal_(std=1.0)
+        selector.logits.bias.zero_()
+    x = torch.randn(16, 8, 8, 8)
+    selector.eval()
+    eval_masks = selector(x)
+    selector.train()
+    selector.norm.eval()  # same normalisation as the eval masks
+    selector.tau = 0.001
+    selector.sampling = 'gumbel'
+    paper = selector(x)
+    selector.sampling = 'tempered'
+    tempered = selector(x)
+    assert 0.2 < eval_masks.mean() < 0.8
+    # Paper sampling keeps noise of scale 1 whatever tau; tempered sampling
+    # is the argmax up to cells whose logit gap is within ~tau of 0.
+    assert (paper != eval_masks).float().mean() > 0.1
+    assert (tempered != eval_masks).float().mean() < 0.01
