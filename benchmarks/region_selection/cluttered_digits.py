@@ -100,7 +100,10 @@ def evaluate(backbone, head, images, labels, boxes, sar):
             if sar:
                 objects = boxes_to_objects(
                     [box[None] for box in boxes[batch]], images.shape[-2:])
-                quality.update(backbone.mask_records, objects, probs)
+                records = backbone.mask_records
+                # Fixed masks have no logits: their sampled rate is theirs.
+                quality.update(records, objects,
+                               probs or [r.masks for r in records])
     for handle in handles:
         handle.remove()
     return correct / len(images), quality.summary() if sar else {}
@@ -139,13 +142,14 @@ def main():
                 backbone.set_temperature(gumbel_temperature(progress))
             feats = backbone(images[batch])[-1]
             loss = F.cross_entropy(head(feats.mean((2, 3))), labels[batch])
-            if learned:
+            if not args.dense:
                 records = backbone.mask_records
+                rates.append(
+                    torch.stack([r.rates for r in records]).mean().item())
+            if learned:
                 loss = loss + args.loss_weight * refine_loss(
                     loss_rates(records, args.rate_estimator),
                     target_rate(progress, args.target))
-                rates.append(
-                    torch.stack([r.rates for r in records]).mean().item())
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

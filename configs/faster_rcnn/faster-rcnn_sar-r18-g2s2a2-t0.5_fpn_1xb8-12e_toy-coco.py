@@ -23,4 +23,6 @@ model = dict(
         mask_grid=(4, 4, 2),
         out_indices=(0, 1, 2, 3)))
 
-custom_hooks = [dict(type='SARLossHook', target_rate=0.5, loss_weight=10.0)]
+# The hook's defaults (loss weight 1, 'threshold' rate estimator, 'tempered'
+# sampling) reach the target in this 12-epoch run.
+custom_hooks = [dict(type='SARLossHook', target_rate=0.5)]

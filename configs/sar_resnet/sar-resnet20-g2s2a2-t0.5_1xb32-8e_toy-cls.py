@@ -29,5 +29,5 @@ val_cfg = dict()
 test_cfg = dict()
 default_hooks = dict(
     logger=dict(interval=5), checkpoint=dict(interval=2, max_keep_ckpts=2))
-# A short run: a large loss weight moves the masks to the target in time.
-custom_hooks = [dict(type='SARLossHook', target_rate=0.5, loss_weight=10.0)]
+# The hook's defaults reach the target rate in this 8-epoch run.
+custom_hooks = [dict(type='SARLossHook', target_rate=0.5)]
