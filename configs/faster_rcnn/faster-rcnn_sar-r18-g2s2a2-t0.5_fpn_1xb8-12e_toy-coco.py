@@ -23,6 +23,14 @@ model = dict(
         mask_grid=(4, 4, 2),
         out_indices=(0, 1, 2, 3)))
 
-# The hook's defaults (loss weight 1, 'threshold' rate estimator, 'tempered'
-# sampling) reach the target in this 12-epoch run.
-custom_hooks = [dict(type='SARLossHook', target_rate=0.5)]
+# The paper's estimator and sampling with loss weight 10, the settings the
+# figures above were measured with; the hook's defaults ('threshold',
+# 'tempered', weight 1) are not yet measured on this recipe.
+custom_hooks = [
+    dict(
+        type='SARLossHook',
+        target_rate=0.5,
+        loss_weight=10.0,
+        rate_estimator='gumbel',
+        mask_sampling='gumbel')
+]

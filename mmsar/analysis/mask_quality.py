@@ -94,9 +94,18 @@ class MaskQuality:
             self.outside[stage] += (~cells).sum().item()
             self.expected_on[stage] += probs.float().sum().item()
 
+    def _lift(self, stage: int) -> float:
+        """nan when the images have no object or no background cell."""
+        if not self.inside[stage] or not self.outside[stage]:
+            return float('nan')
+        on_out = self.on_outside[stage] / self.outside[stage]
+        on_in = self.on_inside[stage] / self.inside[stage]
+        return on_in / on_out if on_out > 0 else float('inf')
+
     def summary(self) -> Dict[str, dict]:
         """Per stage and overall: P(on | object), P(on | background),
-        lift, eval rate and expected training rate."""
+        lift (nan where a stage saw no object or no background cell), eval
+        rate and expected training rate."""
         out = {}
         for stage in sorted(self.inside):
             on_in = self.on_inside[stage] / max(self.inside[stage], 1)
@@ -105,7 +114,7 @@ class MaskQuality:
             out[f'stage{stage}'] = dict(
                 p_on_object=on_in,
                 p_on_background=on_out,
-                lift=on_in / on_out if on_out > 0 else float('inf'),
+                lift=self._lift(stage),
                 eval_rate=(self.on_inside[stage] + self.on_outside[stage]) /
                 cells,
                 train_rate=self.expected_on[stage] / cells)

@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -56,3 +58,11 @@ class _Sample(dict):
     def __init__(self, boxes):
         super().__init__(gt_instances=None)
         self.gt_instances = type('Instances', (), dict(bboxes=boxes))()
+
+
+def test_lift_is_nan_without_background_cells():
+    objects = torch.ones(1, 4, 4, dtype=torch.bool)
+    masks = torch.ones(1, 1, 2, 2)
+    quality = MaskQuality()
+    quality.update([MaskRecord(0, 0, masks, (4, 4))], objects, [masks])
+    assert math.isnan(quality.summary()['stage0']['lift'])

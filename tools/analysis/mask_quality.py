@@ -27,7 +27,8 @@ def parse_args():
     parser = argparse.ArgumentParser(
         description='Per-stage lift of SAR masks over object regions')
     parser.add_argument('config', help='config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('checkpoint', nargs='?',
+                        help='checkpoint (default: random init)')
     parser.add_argument('--boxes',
                         help='JSON file mapping image path suffixes to one '
                         'x1y1x2y2 box (for datasets without boxes)')
