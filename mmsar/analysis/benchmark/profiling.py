@@ -12,6 +12,7 @@ import torch
 import torch.nn as nn
 
 from ...deploy.engines import import_engine, onnxruntime_options
+from ...models.layers.sar_module import SARModule
 
 
 def layer_type(name: str, module: nn.Module, sar_layers: set) -> str:
@@ -23,7 +24,7 @@ def layer_type(name: str, module: nn.Module, sar_layers: set) -> str:
     if not parts[0].startswith('layer'):
         return ''
     if len(parts) == 2:
-        if type(module).__name__ == 'SARModule':
+        if isinstance(module, SARModule):
             return 'SAR fusion (gate, align, blend)'
         if parts[0] in sar_layers:
             return 'fusion blocks'
@@ -48,7 +49,7 @@ def profile_layer_types(model: nn.Module,
     measured with forward hooks (CPU, synchronous execution)."""
     sar_layers = {
         name.split('.')[0]
-        for name, m in model.named_modules() if type(m).__name__ == 'SARModule'
+        for name, m in model.named_modules() if isinstance(m, SARModule)
     }
     stack, totals, handles = [], defaultdict(float), []
 
