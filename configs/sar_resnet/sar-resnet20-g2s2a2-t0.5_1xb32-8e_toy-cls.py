@@ -3,6 +3,7 @@
 _base_ = [
     '../_base_/datasets/toy_classification.py',
     'mmpretrain::_base_/default_runtime.py',
+    '../_base_/hooks/sar_loss_paper_short.py',
 ]
 custom_imports = dict(imports=['mmsar'], allow_failed_imports=False)
 model = dict(
@@ -29,13 +30,3 @@ val_cfg = dict()
 test_cfg = dict()
 default_hooks = dict(
     logger=dict(interval=5), checkpoint=dict(interval=2, max_keep_ckpts=2))
-# The paper's estimator and sampling with loss weight 10, as measured (see
-# README); the hook's defaults are not yet measured on this recipe.
-custom_hooks = [
-    dict(
-        type='SARLossHook',
-        target_rate=0.5,
-        loss_weight=10.0,
-        rate_estimator='gumbel',
-        mask_sampling='gumbel')
-]
