@@ -12,12 +12,9 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from ..layers.region_selection import RegionSelection
 from ..layers.res_blocks import BasicBlock, Bottleneck, make_shortcut
-from ..layers.sar_module import BRANCHES, MASK_MODES, SARModule
+from ..layers.sar_module import SARModule, check_stage_options
+from ..utils.args import invalid_argument as _invalid
 from ..utils.mask_record import MaskRecord
-
-
-def _invalid(name: str, value, allowed: str) -> ValueError:
-    return ValueError(f'Invalid {name}={value!r}: {allowed}.')
 
 
 @MODELS.register_module()
@@ -231,8 +228,7 @@ class SARResNet(BaseModule):
                             ('refine_expansion', refine_expansion)):
             if not isinstance(value, int) or value < 1:
                 raise _invalid(name, value, 'expected a positive integer')
-        if base_stride not in (2, 4):
-            raise _invalid('base_stride', base_stride, 'expected 2 or 4')
+        check_stage_options(base_stride, branches, mask_mode)
         if (len(mask_grid) != num_sar_stages
                 or not all(isinstance(k, int) and k >= 1
                            for k in mask_grid)):
@@ -257,11 +253,6 @@ class SARResNet(BaseModule):
         if not -1 <= frozen_stages <= num_stages:
             raise _invalid('frozen_stages', frozen_stages,
                            f'expected -1 to {num_stages}')
-        if branches not in BRANCHES:
-            raise _invalid('branches', branches, f'expected one of {BRANCHES}')
-        if mask_mode not in MASK_MODES:
-            raise _invalid('mask_mode', mask_mode,
-                           f'expected one of {MASK_MODES}')
 
     def _check_groups(self, groups: int, in_widths: List[int],
                       sar_widths: List[int]) -> None:

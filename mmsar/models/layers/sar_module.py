@@ -7,6 +7,7 @@ from mmcv.cnn import build_conv_layer, build_norm_layer
 from mmengine.model import BaseModule, ModuleList
 from torch import Tensor
 
+from ..utils.args import invalid_argument
 from ..utils.mask_record import MaskRecord
 from .patch_grid import upsample_masks, upsample_nearest
 from .region_selection import RegionSelection, fixed_masks
@@ -15,6 +16,19 @@ from .sparse_fusion import blend_upsampled
 
 BRANCHES = ('both', 'base', 'refine')
 MASK_MODES = ('learned', 'center', 'uniform')
+
+
+def check_stage_options(base_stride: int, branches: str,
+                        mask_mode: str) -> None:
+    """Raise ValueError naming the bad value of a SAR stage's options."""
+    if base_stride not in (2, 4):
+        raise invalid_argument('base_stride', base_stride, 'expected 2 or 4')
+    if branches not in BRANCHES:
+        raise invalid_argument('branches', branches,
+                               f'expected one of {BRANCHES}')
+    if mask_mode not in MASK_MODES:
+        raise invalid_argument('mask_mode', mask_mode,
+                               f'expected one of {MASK_MODES}')
 
 
 def conv1x1_norm(in_channels: int, out_channels: int,
@@ -115,6 +129,11 @@ class SARModule(BaseModule):
                  norm_cfg: dict = dict(type='BN'),
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
+        check_stage_options(base_stride, branches, mask_mode)
+        if num_blocks < 2:
+            raise invalid_argument(
+                'num_blocks', num_blocks,
+                'expected at least 2 (a branch block and the fusion block)')
         self.groups = groups
         self.grid = grid
         self.base_stride = base_stride
