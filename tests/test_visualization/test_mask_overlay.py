@@ -1,13 +1,10 @@
-"""Overlays of refined patches, and the hook that logs them."""
-from types import SimpleNamespace
+"""Overlays of refined patches."""
 
 import numpy as np
 import pytest
 import torch
-from mmengine.structures import BaseDataElement
-from mmengine.visualization import LocalVisBackend, Visualizer
+from mmengine.visualization import Visualizer
 
-from mmsar.engine.hooks.mask_vis_hook import SARMaskVisHook
 from mmsar.models import MaskRecord, SARResNet
 from mmsar.visualization import (draw_mask_overlays, feature_stride,
                                  image_masks, select_records)
@@ -77,26 +74,3 @@ def test_select_records_names_blocks():
 
 
 # SARMaskVisHook -------------------------------------------------------------
-
-
-def test_hook_logs_overlays_to_local_backend(tmp_path):
-    model = SimpleNamespace(backbone=SARResNet(depth=18).eval())
-    visualizer = Visualizer(name='mmsar_test_hook',
-                            vis_backends=[dict(type='LocalVisBackend')],
-                            save_dir=str(tmp_path))
-    runner = SimpleNamespace(model=model, visualizer=visualizer, iter=7)
-    hook = SARMaskVisHook(num_images=3)
-    hook.before_val_epoch(runner)
-    for batch_idx in range(2):
-        images = [
-            torch.randint(0, 255, (3, 64, 64), dtype=torch.uint8)
-            for _ in range(2)
-        ]
-        with torch.no_grad():
-            model.backbone(torch.stack(images).float())
-        batch = dict(inputs=images, data_samples=[BaseDataElement()] * 2)
-        hook.after_val_iter(runner, batch_idx, batch)
-    saved = sorted(p.name for p in tmp_path.rglob('*.png'))
-    assert saved == [f'sar_masks_{i}_7.png' for i in range(3)]
-    assert isinstance(visualizer._vis_backends['LocalVisBackend'],
-                      LocalVisBackend)
