@@ -21,7 +21,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torchvision.models.resnet import BasicBlock
 
-from mmsar.analysis.mask_quality import MaskQuality, boxes_to_objects
+from mmsar.analysis.mask_quality import (MaskQuality, boxes_to_objects,
+                                         recording_on_probs)
 from mmsar.datasets.cluttered_digits import cluttered_digits
 from mmsar.engine.hooks.sar_loss_hook import (RATE_ESTIMATORS, loss_rates,
                                               refine_loss)
@@ -84,13 +85,8 @@ class DenseResNet20(nn.Module):
 
 def evaluate(backbone, head, images, labels, boxes, sar):
     backbone.eval()
-    correct, quality, probs = 0, MaskQuality(), []
-    handles = [
-        m.register_forward_hook(lambda m, a, o: probs.append(
-            torch.sigmoid(m.forward_logits(a[0]).diff(dim=-1)[..., 0])))
-        for m in backbone.modules() if isinstance(m, RegionSelection)
-    ]
-    with torch.no_grad():
+    correct, quality = 0, MaskQuality()
+    with recording_on_probs(backbone) as probs, torch.no_grad():
         for start in range(0, len(images), 256):
             probs.clear()
             batch = slice(start, start + 256)
@@ -100,12 +96,7 @@ def evaluate(backbone, head, images, labels, boxes, sar):
             if sar:
                 objects = boxes_to_objects(
                     [box[None] for box in boxes[batch]], images.shape[-2:])
-                records = backbone.mask_records
-                # Fixed masks have no logits: their sampled rate is theirs.
-                quality.update(records, objects,
-                               probs or [r.masks for r in records])
-    for handle in handles:
-        handle.remove()
+                quality.update(backbone.mask_records, objects, probs)
     return correct / len(images), quality.summary() if sar else {}
 
 

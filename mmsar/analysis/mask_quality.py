@@ -9,13 +9,15 @@ training masks (P(on) = sigmoid(on-logit gap) under Gumbel noise) on the
 same images.
 """
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Dict, List
+from typing import Dict, Iterator, List
 
 import torch
 from torch import Tensor
 
 from ..models.layers.patch_grid import cell_bounds
+from ..models.layers.region_selection import RegionSelection
 from ..models.utils.mask_record import MaskRecord
 
 
@@ -80,8 +82,10 @@ class MaskQuality:
             records (list[MaskRecord]): Eval-mode masks of the batch.
             objects (Tensor): (N, H_in, W_in) bool object masks.
             on_probs (list[Tensor]): Per record, P(on) (N, G, K, K) of the
-                sampled training masks.
+                sampled training masks; empty for fixed masks, which are
+                their own training masks.
         """
+        on_probs = on_probs or [record.masks for record in records]
         for record, probs in zip(records, on_probs):
             masks = record.masks.detach().float().cpu()
             cells = object_cells(objects, record.feature_size,
@@ -161,13 +165,12 @@ def sample_objects(data_sample, size,
     return boxes_to_objects([box], size)[0]
 
 
-def measure_mask_quality(model, backbone, samples,
-                         boxes_by_path: Dict[str, list]) -> MaskQuality:
-    """Run ``backbone`` in eval mode on preprocessed ``samples`` (an
-    iterable of data-preprocessor outputs) and accumulate the lift and the
-    rates."""
-    from ..models.layers.region_selection import RegionSelection
-    quality = MaskQuality()
+@contextmanager
+def recording_on_probs(backbone) -> Iterator[List[Tensor]]:
+    """Within the block, the list holds P(on) (N, G, K, K) of the sampled
+    training masks of every region selection of ``backbone``'s last
+    forward, in forward order (P(on) = sigmoid(on - off logit)); clear it
+    before each forward."""
     probs: List[Tensor] = []
 
     def keep_prob(module, args, output):
@@ -179,17 +182,26 @@ def measure_mask_quality(model, backbone, samples,
         if isinstance(m, RegionSelection)
     ]
     try:
-        with torch.no_grad():
-            for data in samples:
-                probs.clear()
-                inputs = data['inputs']
-                backbone(inputs)
-                objects = torch.stack([
-                    sample_objects(s, inputs.shape[-2:], boxes_by_path)
-                    for s in data['data_samples']
-                ])
-                quality.update(backbone.mask_records, objects, probs)
+        yield probs
     finally:
         for handle in handles:
             handle.remove()
+
+
+def measure_mask_quality(model, backbone, samples,
+                         boxes_by_path: Dict[str, list]) -> MaskQuality:
+    """Run ``backbone`` in eval mode on preprocessed ``samples`` (an
+    iterable of data-preprocessor outputs) and accumulate the lift and the
+    rates."""
+    quality = MaskQuality()
+    with recording_on_probs(backbone) as probs, torch.no_grad():
+        for data in samples:
+            probs.clear()
+            inputs = data['inputs']
+            backbone(inputs)
+            objects = torch.stack([
+                sample_objects(s, inputs.shape[-2:], boxes_by_path)
+                for s in data['data_samples']
+            ])
+            quality.update(backbone.mask_records, objects, probs)
     return quality

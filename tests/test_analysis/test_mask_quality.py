@@ -66,3 +66,15 @@ def test_lift_is_nan_without_background_cells():
     quality = MaskQuality()
     quality.update([MaskRecord(0, 0, masks, (4, 4))], objects, [masks])
     assert math.isnan(quality.summary()['stage0']['lift'])
+
+
+def test_fixed_masks_are_their_own_training_masks():
+    objects = torch.zeros(1, 4, 4, dtype=torch.bool)
+    objects[:, :2, :2] = True
+    masks = torch.zeros(1, 1, 2, 2)
+    masks[0, 0, 0, 0] = 1
+    quality = MaskQuality()
+    quality.update([MaskRecord(0, 0, masks, (4, 4))], objects, [])
+    report = quality.summary()
+    assert report['stage0']['lift'] == float('inf')
+    assert report['all']['train_rate'] == report['all']['eval_rate'] == 0.25
