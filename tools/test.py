@@ -12,7 +12,7 @@ from mmengine.config import Config, DictAction
 import mmsar  # noqa: F401  (mmsar modules and the checkpoint loading fix)
 from mmsar.datasets import ToyDataError
 from mmsar.deploy import BACKENDS, EngineError, ExportedBackbone
-from mmsar.utils import build_runner
+from mmsar.utils import build_runner, finish_distributed
 
 
 def parse_args():
@@ -128,6 +128,7 @@ def main():
     except (ToyDataError, EngineError) as e:
         sys.exit(f'error: {e}')
     runner.test()
+    finish_distributed()
 
 
 if __name__ == '__main__':

@@ -11,7 +11,7 @@ from mmengine.config import Config, DictAction
 
 import mmsar  # noqa: F401  (mmsar modules and the checkpoint loading fix)
 from mmsar.datasets import ToyDataError
-from mmsar.utils import build_runner
+from mmsar.utils import build_runner, finish_distributed
 
 
 def parse_args():
@@ -97,6 +97,7 @@ def main():
     except ToyDataError as e:
         sys.exit(f'error: {e}')
     runner.train()
+    finish_distributed()
 
 
 if __name__ == '__main__':

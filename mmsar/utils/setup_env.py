@@ -41,8 +41,27 @@ def setup_cpu_distributed(cfg: Config) -> None:
             broadcast_buffers=False,
             find_unused_parameters=cfg.get('find_unused_parameters', False))
     dist.init_process_group(backend='gloo')
-    # left to interpreter shutdown, gloo's threads sometimes abort the process
-    atexit.register(dist.destroy_process_group)
+    # after an error, torn down without waiting for the other ranks
+    atexit.register(_destroy_process_group)
+
+
+def _destroy_process_group() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def finish_distributed() -> None:
+    """End a distributed run in step with the other ranks.
+
+    Left to interpreter shutdown, or destroyed while a peer is already
+    gone, gloo's connection threads sometimes abort a run that finished
+    (``terminate called without an active exception``). Waits for every
+    rank, then destroys the process group; does nothing when not
+    distributed.
+    """
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
 
 
 def build_runner(cfg: Config):
