@@ -23,9 +23,9 @@ from torchvision.models.resnet import BasicBlock
 
 from mmsar.analysis.mask_quality import (MaskQuality, boxes_to_objects,
                                          recording_on_probs)
-from mmsar.datasets.cluttered_digits import cluttered_digits
-from mmsar.engine.hooks.sar_loss_hook import (RATE_ESTIMATORS, loss_rates,
-                                              refine_loss)
+from mmsar.datasets.cluttered_digits import CLUTTER_KINDS, cluttered_digits
+from mmsar.engine.hooks.sar_loss_hook import (RATE_ESTIMATORS, RATE_LEVELS,
+                                              loss_rates, refine_loss)
 from mmsar.engine.schedules import gumbel_temperature, target_rate
 from mmsar.models import SARResNetCifar
 from mmsar.models.layers import RegionSelection
@@ -40,11 +40,16 @@ def parse_args():
     parser.add_argument('--loss-weight', type=float, default=1.0)
     parser.add_argument('--rate-estimator', choices=RATE_ESTIMATORS,
                         default='threshold')
+    parser.add_argument('--rate-level', choices=RATE_LEVELS, default='block')
     parser.add_argument('--mask-sampling', choices=SAMPLINGS,
                         default='tempered')
     parser.add_argument('--mask-mode', choices=MASK_MODES, default='learned')
     parser.add_argument('--dense', action='store_true',
                         help='train the dense ResNet-20 instead')
+    parser.add_argument('--clutter', choices=CLUTTER_KINDS,
+                        default='fragments')
+    parser.add_argument('--digit-scale', type=int, default=2,
+                        help='upscaling of the 8x8 digit scans')
     parser.add_argument('--copies', type=int, default=2,
                         help='placements of every training digit')
     parser.add_argument('--batch-size', type=int, default=64)
@@ -53,8 +58,9 @@ def parse_args():
     return parser.parse_args()
 
 
-def load(split, copies):
-    data = cluttered_digits(split, copies=copies)
+def load(split, args, copies=1):
+    data = cluttered_digits(split, copies=copies, clutter=args.clutter,
+                            digit_scale=args.digit_scale)
     images = torch.from_numpy(data['images']).float().div(255)
     images = ((images - 0.2) / 0.35)[:, None].expand(-1, 3, -1, -1)
     return (images.contiguous(), torch.from_numpy(data['labels']),
@@ -104,8 +110,8 @@ def main():
     args = parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    images, labels, _ = load('train', args.copies)
-    val = load('val', 1)
+    images, labels, _ = load('train', args, args.copies)
+    val = load('val', args)
     if args.dense:
         backbone = DenseResNet20()
     else:
@@ -139,7 +145,7 @@ def main():
                     torch.stack([r.rates for r in records]).mean().item())
             if learned:
                 loss = loss + args.loss_weight * refine_loss(
-                    loss_rates(records, args.rate_estimator),
+                    loss_rates(records, args.rate_estimator, args.rate_level),
                     target_rate(progress, args.target))
             optimizer.zero_grad()
             loss.backward()

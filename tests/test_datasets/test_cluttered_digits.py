@@ -30,9 +30,33 @@ def test_boxes_hold_the_digit():
         assert outside.max() <= 0.1 * 255 + 1
 
 
+def _clutter_roughness(data):
+    """Mean |horizontal step| / mean brightness of the pixels outside the
+    digit boxes."""
+    images = data['images'].astype(float)
+    outside = np.ones_like(images, dtype=bool)
+    for keep, (x1, y1, x2, y2) in zip(outside, data['boxes'].astype(int)):
+        keep[max(y1 - 1, 0):y2 + 1, max(x1 - 1, 0):x2 + 1] = False
+    steps = np.abs(np.diff(images, axis=2))[outside[:, :, 1:]
+                                             & outside[:, :, :-1]]
+    return steps.mean() / images[outside].mean()
+
+
+def test_native_digits_among_blobs():
+    blobs = cluttered_digits('val', digit_scale=1, clutter='blobs')
+    sides = blobs['boxes'][:, 2:] - blobs['boxes'][:, :2]
+    assert sides.max() <= 8 and sides.min() >= 2
+    fragments = cluttered_digits('val', digit_scale=1)
+    # blobs are smooth, fragments have the strokes of digits
+    assert _clutter_roughness(blobs) < 0.3
+    assert _clutter_roughness(fragments) > 0.6
+
+
 @pytest.mark.parametrize('kwargs, message', [
     (dict(split='test'), "split must be 'train' or 'val', got 'test'"),
-    (dict(size=8), 'size must be >= 16, got 8'),
+    (dict(size=8), 'size must be >= 16 with digit_scale 2, got 8'),
+    (dict(digit_scale=0), 'digit_scale must be an integer >= 1, got 0'),
+    (dict(clutter='noise'), "clutter must be one of .*, got 'noise'"),
 ])
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
