@@ -25,7 +25,8 @@ classifier: the global pool and 2048 -> 1000 fc of an ImageNet ResNet-50 add
 The same counter handles any backbone of ``Conv2d`` / ``Linear`` / pooling
 layers (e.g. mmpretrain's ``ResNet``): it then counts it densely.
 """
-from dataclasses import dataclass, field
+import copy
+from dataclasses import dataclass, field, replace
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import torch
@@ -242,10 +243,17 @@ def count_complexity(backbone: nn.Module, inputs: Tensor) -> Complexity:
         Complexity: per-image totals, parts and layers.
     """
     shapes = _record_shapes(backbone, inputs)
+    records = backbone.mask_records if is_sar_backbone(backbone) else []
+    return _tally(backbone, shapes, records,
+                  [tuple(inputs.shape[-2:])] * inputs.shape[0])
+
+
+def _tally(backbone: nn.Module, shapes: dict, records: Sequence[MaskRecord],
+           input_shapes: List[Tuple[int, int]]) -> Complexity:
+    """Complexity from the layers' (input, output) shapes and the masks."""
     parts, masked_by = layer_parts(backbone)
-    num_images = inputs.shape[0]
-    records = _records_by_key(
-        backbone.mask_records if is_sar_backbone(backbone) else [])
+    num_images = len(input_shapes)
+    records = _records_by_key(records)
     layers = {}
     for name, (in_shape, out_shape) in shapes.items():
         layer = backbone.get_submodule(name)
@@ -269,44 +277,80 @@ def count_complexity(backbone: nn.Module, inputs: Tensor) -> Complexity:
                       layers=layers,
                       params=sum(p.numel() for p in backbone.parameters()),
                       rates=rates,
-                      input_shapes=[tuple(inputs.shape[-2:])] * num_images)
+                      input_shapes=input_shapes)
+
+
+def _static_masks(backbone: nn.Module) -> Optional[List[Tensor]]:
+    """Masks of every refine block in forward order when none depends on
+    the input (see :meth:`SARModule.static_masks`); [] for a dense
+    backbone; None when a learned selection decides."""
+    if not is_sar_backbone(backbone):
+        return []
+    masks = []
+    for module in backbone.sar_modules:
+        static = module.static_masks()
+        if static is None:
+            return None
+        masks += static
+    return masks
+
+
+def _meta_copy(module: nn.Module) -> nn.Module:
+    """A copy of ``module`` whose parameters and buffers are on the meta
+    device (shapes only, nothing copied or computed)."""
+    memo = {}
+    for name, tensor in module.state_dict(keep_vars=True).items():
+        meta = torch.empty_like(tensor, device='meta')
+        if isinstance(tensor, nn.Parameter):
+            meta = nn.Parameter(meta, requires_grad=tensor.requires_grad)
+        memo[id(tensor)] = meta
+    for _, buffer in module.named_buffers():  # non-persistent ones too
+        memo.setdefault(id(buffer), torch.empty_like(buffer, device='meta'))
+    return copy.deepcopy(module, memo)
 
 
 def count_at_rate(backbone: nn.Module,
                   rate: Optional[float],
                   shape: Tuple[int, int] = (224, 224),
                   in_channels: int = 3) -> Complexity:
-    """MACs of one random image with every mask forced to ``rate``.
+    """MACs of one image with every mask forced to ``rate``.
 
-    ``rate=None`` keeps the learned selection. The backbone is put in eval
-    mode and its learned selection is restored afterwards. Dense backbones
-    ignore ``rate``.
+    ``rate=None`` keeps the learned selection (the fixed masks of the
+    ablations, if any). The backbone is put in eval mode and its learned
+    selection is restored afterwards. Dense backbones ignore ``rate``.
+    Masks that do not depend on the image (forced, fixed, none) are counted
+    from a forward on the meta device, which computes nothing, so that
+    large inputs count in a moment; learned masks need a real forward of a
+    random image.
     """
     backbone.eval()
-    inputs = torch.rand(1, in_channels, *shape)
-    if not is_sar_backbone(backbone):
-        return count_complexity(backbone, inputs)
-    backbone.force_activation_rate(rate)
+    sar = is_sar_backbone(backbone)
+    if sar:
+        backbone.force_activation_rate(rate)
     try:
-        return count_complexity(backbone, inputs)
+        static = _static_masks(backbone)
+        if static is None:
+            return count_complexity(backbone,
+                                    torch.rand(1, in_channels, *shape))
+        meta = _meta_copy(backbone)
+        shapes = _record_shapes(
+            meta, torch.empty(1, in_channels, *shape, device='meta'))
+        records = [
+            replace(record, masks=masks) for record, masks in
+            zip(meta.mask_records if sar else [], static)
+        ]
+        return _tally(backbone, shapes, records, [tuple(shape)])
     finally:
-        backbone.force_activation_rate(None)
+        if sar:
+            backbone.force_activation_rate(None)
 
 
 def dense_counterpart(backbone: nn.Module) -> Optional[nn.Module]:
-    """The mmpretrain ``ResNet`` a SAR-ResNet replaces, or None when there
-    is none (CIFAR variants, other backbones)."""
-    from mmpretrain.models import ResNet
-    if not is_sar_backbone(backbone) or (backbone.depth
-                                         not in ResNet.arch_settings):
-        return None
-    return ResNet(depth=backbone.depth,
-                  stem_channels=backbone.stem_channels,
-                  base_channels=backbone.base_channels,
-                  deep_stem=backbone.deep_stem,
-                  strides=backbone.strides,
-                  dilations=backbone.dilations,
-                  out_indices=(len(backbone.strides) - 1, ))
+    """The mmpretrain backbone a SAR backbone replaces (its ``dense_cfg()``),
+    or None when there is none (CIFAR variants, dense backbones)."""
+    from mmpretrain.registry import MODELS
+    cfg = backbone.dense_cfg() if is_sar_backbone(backbone) else None
+    return None if cfg is None else MODELS.build(cfg)
 
 
 def count_images(backbone: nn.Module, images: Iterable[Tensor]) -> Complexity:

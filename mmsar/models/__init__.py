@@ -1,4 +1,8 @@
-from .backbones import SARResNet, SARResNetCifar
+from .backbones import (SARResNet, SARResNetCifar, SARResNeXt,
+                        SARResNeXtCifar, SARWideResNet)
 from .utils import MaskRecord
 
-__all__ = ['SARResNet', 'SARResNetCifar', 'MaskRecord']
+__all__ = [
+    'SARResNet', 'SARResNetCifar', 'SARWideResNet', 'SARResNeXt',
+    'SARResNeXtCifar', 'MaskRecord'
+]

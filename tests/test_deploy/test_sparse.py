@@ -7,7 +7,8 @@ import torch.nn as nn
 from sparse_testing import assert_close, randomize_norms, sar_model
 
 from mmsar.deploy import FusedConv2d, deploy_backbone, sparsify_block
-from mmsar.models import SARResNet, SARResNetCifar
+from mmsar.models import (SARResNet, SARResNetCifar, SARResNeXt,
+                          SARResNeXtCifar, SARWideResNet)
 from mmsar.models.layers import (BasicBlock, Bottleneck, make_shortcut,
                                  upsample_masks)
 from mmsar.models.layers.sparse_patches import patch_geometry, plan_patches
@@ -128,7 +129,7 @@ def test_sar_resnet50_sparse_equals_masked(rate):
     model.force_activation_rate(rate)
     sparse = copy.deepcopy(model)
     sparse.switch_to_sparse()
-    # 80x72: layer1 is 20x18 (K = 7: uneven cells), layer3 5x5 (K = 2).
+    # 80x72: layer1 is 20x18 (K = 14: uneven cells), layer3 5x5 (K = 2).
     x = torch.randn(2, 3, 80, 72)
     with torch.no_grad():
         refs = model(x)
@@ -139,6 +140,25 @@ def test_sar_resnet50_sparse_equals_masked(rate):
     assert [r.masks.mean() for r in sparse.mask_records] == [
         r.masks.mean() for r in model.mask_records
     ]
+
+
+@pytest.mark.parametrize('cls, kwargs, size', [
+    (SARResNeXt, dict(depth=50, out_indices=(0, 1, 2, 3)), (64, 56)),
+    (SARResNeXtCifar, dict(width_per_group=4, base_stride=4), (32, 32)),
+    (SARWideResNet, dict(depth=16, widen_factor=2), (32, 32)),
+])
+def test_other_sar_backbones_sparse_equal_masked(cls, kwargs, size):
+    model = sar_model(cls, **kwargs)
+    model.force_activation_rate(0.5)
+    sparse = copy.deepcopy(model)
+    sparse.switch_to_sparse()
+    x = torch.randn(2, 3, *size)
+    with torch.no_grad():
+        refs = model(x)
+    with torch.inference_mode():
+        outs = sparse(x)
+    for out, ref in zip(outs, refs):
+        assert_close(out, ref)
 
 
 def test_sar_resnet_cifar_learned_masks_sparse_equals_masked():

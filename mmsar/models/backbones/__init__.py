@@ -1,3 +1,7 @@
-from .sar_resnet import SARResNet, SARResNetCifar
+from .sar_resnet import SARResNet, SARResNetCifar, SARWideResNet
+from .sar_resnext import SARResNeXt, SARResNeXtCifar
 
-__all__ = ['SARResNet', 'SARResNetCifar']
+__all__ = [
+    'SARResNet', 'SARResNetCifar', 'SARWideResNet', 'SARResNeXt',
+    'SARResNeXtCifar'
+]

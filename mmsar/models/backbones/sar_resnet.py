@@ -1,6 +1,6 @@
 """SAR-ResNet: ResNets whose first stages are SAR modules."""
 import warnings
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Union
 
 import torch.nn as nn
 from mmcv.cnn import ConvModule, build_conv_layer, build_norm_layer
@@ -10,7 +10,7 @@ from mmengine.registry import MODELS
 from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ..layers.region_selection import RegionSelection
+from ..layers.region_selection import INIT_ON_LOGIT_GAP, RegionSelection
 from ..layers.res_blocks import BasicBlock, Bottleneck, make_shortcut
 from ..layers.sar_module import SARModule, check_stage_options
 from ..utils.args import invalid_argument as _invalid
@@ -37,13 +37,22 @@ class SARResNet(BaseModule):
         depth (int): 18, 34, 50, 101 or 152.
         mask_groups (int): G, channel groups of the refinement branch, each
             with its own mask. Default: 2.
-        base_stride (int): s, downsampling of the base branch, 2 or 4 (4
-            adds a 3x3/2 average pool before the first base block).
-            Default: 2.
+        base_stride (int | Sequence[int]): s, downsampling of the base
+            branch, 2 or 4 (4 adds a 3x3/2 average pool before the first
+            base block); an int applies to every SAR stage but the third,
+            which keeps 2 as in the authors' networks (see
+            ``third_stage_base_stride``), a sequence gives one s per SAR
+            stage. Default: 2.
         base_reduction (int): alpha, base width is C / alpha. Default: 2.
         refine_expansion (int): beta, refine width is C * beta. Default: 1.
-        mask_grid (Sequence[int], optional): K of each SAR stage.
-            Default: ``(7, 7, 2)`` (first ``num_sar_stages`` entries).
+        mask_grid (Sequence[int], optional): K of each SAR stage, at most
+            the side of the stage's feature map. Default: ``(14, 7, 2)``
+            (the authors' ImageNet networks: 4 x 4-pixel cells in stage 1
+            at 224 x 224; first ``num_sar_stages`` entries).
+        mask_init_gap (float): Initial on-minus-off logit bias of every
+            region selection, positive so that all masks start on.
+            Default: 3 (the authors' code: 9; see
+            :class:`~mmsar.models.layers.RegionSelection`).
         num_sar_stages (int): Stages built as SAR modules, from the first.
             Default: 3.
         in_channels (int): Input image channels. Default: 3.
@@ -103,17 +112,25 @@ class SARResNet(BaseModule):
         101: (Bottleneck, (3, 4, 23, 3)),
         152: (Bottleneck, (3, 8, 36, 3)),
     }
-    default_mask_grid = (7, 7, 2)
+    default_mask_grid = (14, 7, 2)
     # Stages at the end that are never SAR modules.
     num_plain_tail_stages = 1
+    # Further arguments of every block (ResNeXt: cardinality and width).
+    block_cfg: dict = {}
+    # The base stride of the third SAR stage when ``base_stride`` is an int:
+    # the authors fix it to 2 in every network (its map, 14 x 14 at 224 x
+    # 224 and 8 x 8 on CIFAR, would shrink to 4 x 4 / 2 x 2 at s = 4); the
+    # paper gives one s per network.
+    third_stage_base_stride = 2
 
     def __init__(self,
                  depth: int,
                  mask_groups: int = 2,
-                 base_stride: int = 2,
+                 base_stride: Union[int, Sequence[int]] = 2,
                  base_reduction: int = 2,
                  refine_expansion: int = 1,
                  mask_grid: Optional[Sequence[int]] = None,
+                 mask_init_gap: float = INIT_ON_LOGIT_GAP,
                  num_sar_stages: int = 3,
                  in_channels: int = 3,
                  stem_channels: int = 64,
@@ -159,13 +176,14 @@ class SARResNet(BaseModule):
                            f'expected 1 to {max_sar}')
         if mask_grid is None:
             mask_grid = self.default_mask_grid[:num_sar_stages]
-        self._check_arguments(mask_groups, base_stride, base_reduction,
+        base_strides = self._base_strides(base_stride, num_sar_stages)
+        self._check_arguments(mask_groups, base_strides, base_reduction,
                               refine_expansion, mask_grid, num_sar_stages,
                               strides, dilations, out_indices, frozen_stages,
                               branches, mask_mode)
         self.depth = depth
         self.mask_groups = mask_groups
-        self.base_stride = base_stride
+        self.base_strides = base_strides
         self.base_reduction = base_reduction
         self.refine_expansion = refine_expansion
         self.mask_grid = tuple(mask_grid)
@@ -192,12 +210,12 @@ class SARResNet(BaseModule):
                            widths[:num_sar_stages])
         sar_options = dict(
             groups=mask_groups,
-            base_stride=base_stride,
             base_reduction=base_reduction,
             refine_expansion=refine_expansion,
             branches=branches,
             mask_mode=mask_mode,
-            base_dilated=base_dilated)
+            base_dilated=base_dilated,
+            mask_init_gap=mask_init_gap)
         self.res_layers = []
         in_width = stem_channels
         for i, (num_blocks, width) in enumerate(zip(self.stage_blocks,
@@ -218,7 +236,20 @@ class SARResNet(BaseModule):
             layer.append(self._make_fusion_block(in_width, 1))
         self.feat_dim = in_width
 
-    def _check_arguments(self, mask_groups, base_stride, base_reduction,
+    def _base_strides(self, base_stride, num_sar_stages: int) -> tuple:
+        """One s per SAR stage (see ``base_stride``)."""
+        if isinstance(base_stride, int):
+            strides = [base_stride] * num_sar_stages
+            if num_sar_stages > 2:
+                strides[2] = self.third_stage_base_stride
+            return tuple(strides)
+        if len(base_stride) != num_sar_stages:
+            raise _invalid('base_stride', base_stride,
+                           f'expected an int or {num_sar_stages} values, one '
+                           'per SAR stage')
+        return tuple(base_stride)
+
+    def _check_arguments(self, mask_groups, base_strides, base_reduction,
                          refine_expansion, mask_grid, num_sar_stages, strides,
                          dilations, out_indices, frozen_stages, branches,
                          mask_mode) -> None:
@@ -228,7 +259,8 @@ class SARResNet(BaseModule):
                             ('refine_expansion', refine_expansion)):
             if not isinstance(value, int) or value < 1:
                 raise _invalid(name, value, 'expected a positive integer')
-        check_stage_options(base_stride, branches, mask_mode)
+        for base_stride in base_strides:
+            check_stage_options(base_stride, branches, mask_mode)
         if (len(mask_grid) != num_sar_stages
                 or not all(isinstance(k, int) and k >= 1
                            for k in mask_grid)):
@@ -262,7 +294,8 @@ class SARResNet(BaseModule):
             widths = {
                 'stage input': in_widths[i],
                 'refine width': refine,
-                'refine inner width': refine // self.block.expansion,
+                'refine inner width': self.block.inner_width(
+                    refine, **self.block_cfg),
                 'base width': width // self.base_reduction,
             }
             if width % self.base_reduction:
@@ -323,10 +356,12 @@ class SARResNet(BaseModule):
         return self.maxpool(x)
 
     def _block_options(self) -> dict:
+        """Arguments of every block but its widths, stride and shortcut."""
         return dict(
             with_cp=self.with_cp,
             conv_cfg=self.conv_cfg,
-            norm_cfg=self.norm_cfg)
+            norm_cfg=self.norm_cfg,
+            **self.block_cfg)
 
     def _make_fusion_block(self, width: int, stride: int) -> nn.Module:
         """The block after a SAR module; its stride shortcut is a pool."""
@@ -350,9 +385,13 @@ class SARResNet(BaseModule):
                 width,
                 num_blocks,
                 grid=self.mask_grid[index],
+                base_stride=self.base_strides[index],
                 stage_index=index,
-                **sar_options,
-                **self._block_options()))
+                block_cfg=self.block_cfg,
+                with_cp=self.with_cp,
+                conv_cfg=self.conv_cfg,
+                norm_cfg=self.norm_cfg,
+                **sar_options))
         return Sequential(*blocks)
 
     def _make_plain_layer(self, index: int, in_width: int, width: int,
@@ -407,6 +446,19 @@ class SARResNet(BaseModule):
 
     def _selectors(self) -> List[RegionSelection]:
         return [m for m in self.modules() if isinstance(m, RegionSelection)]
+
+    def dense_cfg(self) -> Optional[dict]:
+        """Config of the mmpretrain backbone this one replaces (the FLOPs
+        and latency baseline), or None when mmpretrain has none."""
+        return dict(
+            type='ResNet',
+            depth=self.depth,
+            stem_channels=self.stem_channels,
+            base_channels=self.base_channels,
+            deep_stem=self.deep_stem,
+            strides=self.strides,
+            dilations=self.dilations,
+            out_indices=(self.num_stages - 1, ))
 
     def switch_to_sparse(self) -> None:
         """Convert in place for fast eval-mode CPU inference (one-way).
@@ -471,16 +523,20 @@ class SARResNet(BaseModule):
 
 @MODELS.register_module()
 class SARResNetCifar(SARResNet):
-    """SAR-ResNet for 32x32 images (CIFAR, Tables I-IV).
+    """SAR-ResNet for 32x32 images (CIFAR, Tables I-III).
 
     A 3x3 stem without max pool and three stages of BasicBlocks of widths
     16, 32, 64 (times ``widen_factor``), all SAR stages by default; the
-    last fusion block ends the last stage.
+    last fusion block ends the last stage. The stem keeps 16 channels at
+    every width, as in the authors' CIFAR networks.
 
     Args:
         depth (int): 20, 32, 56 or 110 (6n + 2).
-        widen_factor (int): Width multiplier, 2 for the paper's ResNet32x2.
-            Default: 1.
+        widen_factor (int): Width multiplier of the stages, 2 for the
+            paper's ResNet32x2 (the network of Tables I-III). Default: 1.
+        stem_channels (int): Default: 16.
+        base_channels (int): Width of the first stage before widening and
+            expansion. Default: 16.
         mask_grid (Sequence[int], optional): Default: ``(4, 4, 2)``, patches
             of 8, 4 and 4 pixels at 32x32 input.
         strides (Sequence[int]): Default: ``(1, 2, 2)``.
@@ -507,6 +563,8 @@ class SARResNetCifar(SARResNet):
     def __init__(self,
                  depth: int,
                  widen_factor: int = 1,
+                 stem_channels: int = 16,
+                 base_channels: int = 16,
                  strides: Sequence[int] = (1, 2, 2),
                  dilations: Sequence[int] = (1, 1, 1),
                  out_indices: Sequence[int] = (2, ),
@@ -516,12 +574,16 @@ class SARResNetCifar(SARResNet):
                            'expected a positive integer')
         super().__init__(
             depth,
-            stem_channels=16 * widen_factor,
-            base_channels=16 * widen_factor,
+            stem_channels=stem_channels,
+            base_channels=base_channels * widen_factor,
             strides=strides,
             dilations=dilations,
             out_indices=out_indices,
             **kwargs)
+
+    def dense_cfg(self) -> Optional[dict]:
+        """None: mmpretrain has no ResNet of these depths for CIFAR."""
+        return None
 
     def _make_stem(self, in_channels: int, stem_channels: int) -> None:
         self.conv1 = build_conv_layer(
@@ -537,3 +599,34 @@ class SARResNetCifar(SARResNet):
 
     def _forward_stem(self, x: Tensor) -> Tensor:
         return self.relu(self.norm1(self.conv1(x)))
+
+
+@MODELS.register_module()
+class SARWideResNet(SARResNetCifar):
+    """SAR on a Wide ResNet WRN-d-k for 32x32 images (Table IV).
+
+    The authors' WRN: a 16-channel 3x3 stem and three stages of (d - 4) / 6
+    conv-BN-ReLU BasicBlocks (not the pre-activation blocks of the WRN
+    paper) of widths 16k, 32k, 64k, i.e. a :class:`SARResNetCifar` of other
+    depths; WRN-28-10 has stage outputs of 160, 320 and 640 channels.
+
+    Args:
+        depth (int): 16, 22, 28 or 40 (6n + 4). Default: 28.
+        widen_factor (int): k. Default: 10.
+        **kwargs: The other arguments of :class:`SARResNetCifar`.
+
+    Example:
+        >>> import torch
+        >>> from mmsar.models import SARWideResNet
+        >>> model = SARWideResNet(depth=16, widen_factor=2).eval()
+        >>> tuple(model(torch.rand(1, 3, 32, 32))[-1].shape)
+        (1, 128, 8, 8)
+    """
+
+    arch_settings = {
+        depth: (BasicBlock, ((depth - 4) // 6, ) * 3)
+        for depth in (16, 22, 28, 40)
+    }
+
+    def __init__(self, depth: int = 28, widen_factor: int = 10, **kwargs):
+        super().__init__(depth, widen_factor=widen_factor, **kwargs)

@@ -1,5 +1,4 @@
 """Region selection: the patches each channel group of a refine block runs."""
-import math
 from typing import Optional
 
 import torch
@@ -8,10 +7,21 @@ from mmcv.cnn import build_norm_layer
 from mmengine.model import BaseModule
 from torch import Tensor
 
-# Initial logit gap between "on" and "off": masks start fully on in eval mode
-# and on with probability sigmoid(3) = 0.95 under Gumbel noise, which keeps
-# the straight-through gradient large enough for the rate loss to act.
-INIT_ON_LOGIT = 3.0
+from ..utils.args import invalid_argument
+
+# Default initial bias gap between the "on" and "off" logits. Any positive
+# gap makes every mask start at 1 in eval mode (the paper: "each region
+# selection module is initialized to select the whole feature maps"); 3
+# keeps them on with probability sigmoid(3) = 0.95 under Gumbel noise and
+# the straight-through gradient (the logistic density at the gap, 0.045)
+# large enough for the rate loss to act in short schedules. The authors'
+# code uses 9 (density 0.0001); pass ``init_gap=9`` for it.
+INIT_ON_LOGIT_GAP = 3.0
+# The ``'center'`` ablation: the central 6/8 of each side of the map (75% x
+# 75% = 56% of the area, the paper's "approximately 1/2 of the areas at the
+# center" and the authors' crop), laid on its own 8 x 8 grid so that the
+# crop does not depend on K.
+CENTER_GRID, CENTER_CELLS = 8, 6
 
 
 def gumbel_hard_mask(logits: Tensor,
@@ -59,6 +69,9 @@ class RegionSelection(BaseModule):
         groups (int): G, the number of masks (channel groups).
         grid (int): K, masks are K x K.
         norm_cfg (dict): Norm after the 3x3 conv.
+        init_gap (float): Initial bias of the "on" logit minus that of
+            "off" (``init_weights``); positive, so that every mask starts
+            at 1. Default: 3 (see ``INIT_ON_LOGIT_GAP``; the authors use 9).
         init_cfg (dict, optional): Initialization config.
     """
 
@@ -67,10 +80,16 @@ class RegionSelection(BaseModule):
                  groups: int,
                  grid: int,
                  norm_cfg: dict = dict(type='BN'),
+                 init_gap: float = INIT_ON_LOGIT_GAP,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
+        if not init_gap > 0:
+            raise invalid_argument('init_gap', init_gap,
+                                   'expected a positive number (masks start '
+                                   'on)')
         self.groups = groups
         self.grid = grid
+        self.init_gap = init_gap
         self.tau = 1.0
         self.sampling = 'gumbel'
         self.forced_rate: Optional[float] = None
@@ -87,7 +106,7 @@ class RegionSelection(BaseModule):
         with torch.no_grad():
             bias = self.logits.bias.view(self.groups, 2)
             bias[:, 0] = 0.
-            bias[:, 1] = INIT_ON_LOGIT
+            bias[:, 1] = self.init_gap
 
     def on_logit_gap(self) -> Tensor:
         """Bias of the "on" logit minus that of "off", per group (G,).
@@ -111,14 +130,16 @@ class RegionSelection(BaseModule):
         logits = self.forward_logits(x)
         n = logits.shape[0]
         if self.forced_rate is not None:
-            return self._forced_masks(n, logits)
+            masks = self.forced_masks().to(logits)
+            return masks.expand(n, -1, -1, -1).contiguous()
         if self.training:
             noise = self.tau if self.sampling == 'tempered' else 1.0
             return gumbel_hard_mask(logits, self.tau, noise)
         return (logits[..., 1] > logits[..., 0]).to(logits.dtype)
 
-    def _forced_masks(self, batch_size: int, like: Tensor) -> Tensor:
-        """Masks with ``round(rate * K * K)`` cells on in every group.
+    def forced_masks(self) -> Tensor:
+        """Masks (1, G, K, K) with ``round(rate * K * K)`` cells on in every
+        group, for ``forced_rate = rate``.
 
         The cells are a fixed pseudo-random choice per group, the same for
         every sample, so that benchmarks and FLOPs counts of randomly
@@ -131,25 +152,27 @@ class RegionSelection(BaseModule):
             torch.randperm(cells, generator=generator)
             for _ in range(self.groups)
         ])
-        masks = (order < num_on).to(like.dtype).to(like.device)
-        masks = masks.view(1, self.groups, self.grid, self.grid)
-        return masks.expand(batch_size, -1, -1, -1).contiguous()
+        return (order < num_on).float().view(1, self.groups, self.grid,
+                                             self.grid)
 
 
 def fixed_masks(kind: str, groups: int, grid: int) -> Tensor:
-    """Data-independent masks (1, G, K, K) of the Table I ablations.
+    """Data-independent masks of the Table I ablations.
 
-    ``'center'`` selects the cells whose centres lie in the centred square of
-    half the grid's area; ``'uniform'`` selects every other cell
-    (a checkerboard).
+    ``'center'``: (1, G, 8, 8), the central 6 x 6 cells of an 8 x 8 grid
+    whatever K is (see ``CENTER_GRID``); ``'uniform'``: (1, G, K, K), every
+    other cell of the K x K grid (a checkerboard).
     """
-    idx = torch.arange(grid, dtype=torch.float32)
     if kind == 'center':
-        inside = (idx + 0.5 - grid / 2).abs() < grid / (2 * math.sqrt(2))
+        idx = torch.arange(CENTER_GRID)
+        margin = (CENTER_GRID - CENTER_CELLS) // 2
+        inside = (idx >= margin) & (idx < CENTER_GRID - margin)
         cells = inside[:, None] & inside[None, :]
     elif kind == 'uniform':
+        idx = torch.arange(grid)
         cells = (idx[:, None] + idx[None, :]) % 2 == 0
     else:
-        raise ValueError(f'Unknown fixed mask kind {kind!r}; '
-                         "expected 'center' or 'uniform'.")
-    return cells.float().expand(1, groups, grid, grid).contiguous()
+        raise invalid_argument('kind', kind, "expected 'center' or "
+                               "'uniform'")
+    size = cells.shape[-1]
+    return cells.float().expand(1, groups, size, size).contiguous()

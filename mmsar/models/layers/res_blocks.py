@@ -6,6 +6,7 @@ plain blocks. A refine block is an ordinary block with grouped convolutions
 then computed only where mask g is on (see ``forward``), which is exactly
 what the patch-sparse inference path computes without touching the rest.
 """
+import math
 from typing import Optional
 
 import torch.nn as nn
@@ -14,6 +15,7 @@ from mmcv.cnn import build_conv_layer, build_norm_layer
 from mmengine.model import BaseModule
 from torch import Tensor
 
+from ..utils.args import invalid_argument
 from .patch_grid import apply_group_masks
 
 
@@ -69,9 +71,16 @@ class _ResBlock(BaseModule):
         self.norm_cfg = norm_cfg
         self.relu = nn.ReLU(inplace=True)
 
-    def _add_conv_norm(self, index: int, in_channels: int, out_channels: int,
-                       kernel_size: int, stride: int = 1,
-                       dilation: int = 1) -> None:
+    def _add_conv_norm(self,
+                       index: int,
+                       in_channels: int,
+                       out_channels: int,
+                       kernel_size: int,
+                       stride: int = 1,
+                       dilation: int = 1,
+                       groups: Optional[int] = None) -> None:
+        """Add ``conv{index}`` and its norm; ``groups`` defaults to the
+        block's mask groups."""
         padding = dilation if kernel_size == 3 else 0
         conv = build_conv_layer(
             self.conv_cfg,
@@ -81,7 +90,7 @@ class _ResBlock(BaseModule):
             stride=stride,
             padding=padding,
             dilation=dilation,
-            groups=self.groups,
+            groups=groups or self.groups,
             bias=False)
         norm_name, norm = build_norm_layer(
             self.norm_cfg, out_channels, postfix=index)
@@ -137,6 +146,11 @@ class BasicBlock(_ResBlock):
 
     expansion = 1
 
+    @staticmethod
+    def inner_width(out_channels: int) -> int:
+        """Width between the convs."""
+        return out_channels
+
     def __init__(self, in_channels: int, out_channels: int, **kwargs):
         super().__init__(in_channels, out_channels, **kwargs)
         self._add_conv_norm(1, in_channels, out_channels, 3, self.stride,
@@ -160,19 +174,52 @@ class BasicBlock(_ResBlock):
 class Bottleneck(_ResBlock):
     """1x1 - 3x3 - 1x1 convs, the stride on the 3x3 (PyTorch style).
 
-    The inner width is ``out_channels // 4``.
+    The inner width is ``out_channels // 4`` (ResNet), or, for a ResNeXt
+    block, ``out_channels * cardinality * width_per_group // 256`` with a
+    3x3 conv of ``cardinality`` groups (as in mmpretrain's ResNeXt: 32 x 4d
+    gives half the output width). Mask groups G split every conv, so the
+    3x3 conv has ``lcm(G, cardinality)`` groups.
+
+    Args:
+        cardinality (int): Groups of the 3x3 conv of a ResNeXt block.
+            Default: 1.
+        width_per_group (int, optional): Width of each of them at output
+            width 256; None for a ResNet block. Default: None.
     """
 
     expansion = 4
 
-    def __init__(self, in_channels: int, out_channels: int, **kwargs):
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 cardinality: int = 1,
+                 width_per_group: Optional[int] = None,
+                 **kwargs):
         super().__init__(in_channels, out_channels, **kwargs)
-        mid_channels = out_channels // self.expansion
+        mid_channels = self.inner_width(out_channels, cardinality,
+                                        width_per_group)
+        inner_groups = math.lcm(self.groups, cardinality)
+        if mid_channels % inner_groups:
+            raise invalid_argument(
+                'cardinality', cardinality,
+                f'the inner width {mid_channels} must be a multiple of '
+                f'lcm(cardinality, mask groups {self.groups}) = '
+                f'{inner_groups}')
         self.mid_channels = mid_channels
+        self.cardinality = cardinality
         self._add_conv_norm(1, in_channels, mid_channels, 1)
         self._add_conv_norm(2, mid_channels, mid_channels, 3, self.stride,
-                            self.dilation)
+                            self.dilation, inner_groups)
         self._add_conv_norm(3, mid_channels, out_channels, 1)
+
+    @staticmethod
+    def inner_width(out_channels: int,
+                    cardinality: int = 1,
+                    width_per_group: Optional[int] = None) -> int:
+        """Width of the 3x3 conv (see the class docstring)."""
+        if width_per_group is None:
+            return out_channels // Bottleneck.expansion
+        return out_channels * cardinality * width_per_group // 256
 
     @property
     def norm3(self) -> nn.Module:

@@ -10,7 +10,7 @@ from torch import Tensor
 from ..utils.args import invalid_argument
 from ..utils.mask_record import MaskRecord
 from .patch_grid import upsample_masks, upsample_nearest
-from .region_selection import RegionSelection, fixed_masks
+from .region_selection import INIT_ON_LOGIT_GAP, RegionSelection, fixed_masks
 from .res_blocks import BasicBlock, make_shortcut
 from .sparse_fusion import blend_upsampled
 
@@ -105,6 +105,11 @@ class SARModule(BaseModule):
         mask_mode (str): ``'learned'`` region selection, or fixed
             ``'center'`` / ``'uniform'`` masks (Table I ablations).
         base_dilated (bool): SAR-dil, see above.
+        mask_init_gap (float): Initial on-minus-off logit bias of the
+            region selection (see :class:`RegionSelection`).
+        block_cfg (dict, optional): Further arguments of every block, e.g.
+            the ``cardinality`` and ``width_per_group`` of ResNeXt
+            bottlenecks.
         with_cp (bool): Use checkpointing in the blocks.
         conv_cfg (dict, optional): Conv layers config.
         norm_cfg (dict): Norm layers config.
@@ -124,6 +129,8 @@ class SARModule(BaseModule):
                  branches: str = 'both',
                  mask_mode: str = 'learned',
                  base_dilated: bool = False,
+                 mask_init_gap: float = INIT_ON_LOGIT_GAP,
+                 block_cfg: Optional[dict] = None,
                  with_cp: bool = False,
                  conv_cfg: Optional[dict] = None,
                  norm_cfg: dict = dict(type='BN'),
@@ -144,7 +151,11 @@ class SARModule(BaseModule):
         self.mask_records: List[MaskRecord] = []
         # Set by switch_to_sparse(): refine blocks take cell masks.
         self.sparse = False
-        common = dict(with_cp=with_cp, conv_cfg=conv_cfg, norm_cfg=norm_cfg)
+        common = dict(
+            with_cp=with_cp,
+            conv_cfg=conv_cfg,
+            norm_cfg=norm_cfg,
+            **(block_cfg or {}))
         base_width = out_channels // base_reduction
         refine_width = out_channels * refine_expansion
         num_branch_blocks = num_blocks - 1
@@ -195,7 +206,8 @@ class SARModule(BaseModule):
                     # block's own input.
                     select_in = base_width if use_base else block_in
                     self.selectors.append(
-                        RegionSelection(select_in, groups, grid, norm_cfg))
+                        RegionSelection(select_in, groups, grid, norm_cfg,
+                                        mask_init_gap))
             if mask_mode != 'learned':
                 self.register_buffer(
                     'fixed_masks',
@@ -224,6 +236,18 @@ class SARModule(BaseModule):
         source = base_feats[index] if base_feats else refine_in
         return self.selectors[index](source)
 
+    def static_masks(self) -> Optional[List[Tensor]]:
+        """Masks (1, G, K, K) of every refine block, on the CPU, when they do
+        not depend on the input (fixed masks, or a forced activation rate);
+        None when the learned selection decides. Also right for a module
+        built on the meta device."""
+        if self.mask_mode != 'learned':
+            masks = fixed_masks(self.mask_mode, self.groups, self.grid)
+            return [masks] * len(self.refine_blocks)
+        if any(s.forced_rate is None for s in self.selectors):
+            return None
+        return [s.forced_masks() for s in self.selectors]
+
     def refine_branch(self, x: Tensor,
                       base_feats: List[Tensor]) -> Tuple[Tensor, list]:
         """Masked refinement (training paradigm, Eq. 3), or its patch-sparse
@@ -233,6 +257,7 @@ class SARModule(BaseModule):
         """
         records = []
         size = tuple(x.shape[-2:])
+        self._check_map_size(size)
         for i, blk in enumerate(self.refine_blocks):
             masks = self.select(i, base_feats, x)
             gap = (self.selectors[i].on_logit_gap()
@@ -240,6 +265,19 @@ class SARModule(BaseModule):
             records.append(MaskRecord(self.stage_index, i, masks, size, gap))
             x = blk(x, masks if self.sparse else upsample_masks(masks, size))
         return x, records
+
+    def _check_map_size(self, size: Tuple[int, int]) -> None:
+        """Every cell of the masks must cover at least one pixel."""
+        if torch.jit.is_tracing():
+            return
+        grid = (self.grid if self.mask_mode == 'learned' else
+                self.fixed_masks.shape[-1])
+        if min(size) < grid:
+            raise invalid_argument(
+                'mask grid', grid,
+                f'SAR stage {self.stage_index} has a {size[0]}x{size[1]} '
+                f'feature map; expected a grid of at most {min(size)} '
+                '(use a smaller mask_grid or a larger input)')
 
     def fuse(self, base: Optional[Tensor], refine: Optional[Tensor],
              size: Tuple[int, int]) -> Tensor:

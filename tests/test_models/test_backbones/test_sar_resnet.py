@@ -107,7 +107,7 @@ def test_sar_resnet18_outputs():
     assert [o.shape[1] for o in outs] == [64, 128, 256, 512]
 
 
-@pytest.mark.parametrize('size', [(100, 150), (33, 47), (32, 32)])
+@pytest.mark.parametrize('size', [(100, 150), (67, 91), (56, 56)])
 def test_inputs_of_any_size(size):
     model = SARResNet(50, out_indices=(0, 1, 2, 3)).eval()
     with torch.no_grad():
@@ -239,6 +239,16 @@ def test_with_cp_matches_without():
     assert torch.allclose(grad_cp, x.grad)
 
 
+def test_input_smaller_than_a_mask_grid():
+    model = SARResNet(50).eval()
+    # At 48 x 48 stage 1 is 12 x 12, less than its 14 x 14 grid.
+    with pytest.raises(ValueError, match='mask grid=14.*12x12'):
+        model(torch.rand(1, 3, 48, 48))
+    model = SARResNet(50, mask_grid=(12, 6, 2)).eval()
+    with torch.no_grad():
+        assert model(torch.rand(1, 3, 48, 48))[0].shape == (1, 2048, 2, 2)
+
+
 def test_base_stride_4_adds_avg_pool():
     model = SARResNet(50, base_stride=4, base_reduction=1)
     sar = model.layer1[0]
@@ -247,6 +257,40 @@ def test_base_stride_4_adds_avg_pool():
     model.eval()
     with torch.no_grad():
         assert model(torch.rand(1, 3, 96, 96))[0].shape == (1, 2048, 3, 3)
+
+
+@pytest.mark.parametrize('base_stride, expected', [
+    (4, (4, 4, 2)),
+    (2, (2, 2, 2)),
+    ((4, 4, 4), (4, 4, 4)),
+    ((2, 4, 2), (2, 4, 2)),
+])
+def test_base_stride_per_stage(base_stride, expected):
+    model = SARResNet(50, base_stride=base_stride, base_reduction=1).eval()
+    assert model.base_strides == expected
+    assert [m.base_stride for m in model.sar_modules] == list(expected)
+    assert [m.base_pool is not None
+            for m in model.sar_modules] == [s == 4 for s in expected]
+    sizes = []
+    for module in model.sar_modules:
+        module.base_blocks[-1].register_forward_hook(
+            lambda mod, args, out: sizes.append(out.shape[-1]))
+    with torch.no_grad():
+        model(torch.rand(1, 3, 64, 64))
+    # Stage maps of 16, 8 and 4 pixels; the base branch runs at 1 / s.
+    assert sizes == [size // s for size, s in zip((16, 8, 4), expected)]
+
+
+def test_default_mask_grid_and_init_gap():
+    model = SARResNet(50, mask_init_gap=9.0)
+    model.init_weights()
+    assert model.mask_grid == (14, 7, 2)
+    assert [m.grid for m in model.sar_modules] == [14, 7, 2]
+    gaps = torch.cat([s.on_logit_gap() for s in model._selectors()])
+    assert torch.equal(gaps, torch.full_like(gaps, 9.0))
+    default = SARResNet(18)
+    default.init_weights()
+    assert default._selectors()[0].on_logit_gap().tolist() == [3.0, 3.0]
 
 
 @pytest.mark.parametrize('options', [
@@ -260,8 +304,10 @@ def test_base_stride_4_adds_avg_pool():
 def test_ablation_variants(options):
     model = SARResNet(50, out_indices=(0, 1, 2, 3), **options).eval()
     model.init_weights()
+    # The centre masks' 8 x 8 grid needs maps of 8 pixels in stage 3.
+    size = 128 if options.get('mask_mode') == 'center' else 64
     with torch.no_grad():
-        outs = model(torch.rand(1, 3, 64, 64))
+        outs = model(torch.rand(1, 3, size, size))
     assert [o.shape[1] for o in outs] == [256, 512, 1024, 2048]
     records = model.mask_records
     if options.get('branches') == 'base':
@@ -270,10 +316,13 @@ def test_ablation_variants(options):
     else:
         assert len(records) == 10
     if options.get('mask_mode') == 'uniform':
-        # Checkerboard on a 7 x 7 grid: 25 of 49 cells.
-        assert records[0].rates.item() == pytest.approx(25 / 49)
+        # Checkerboards on 14 x 14 and 7 x 7 grids: 98 of 196, 25 of 49.
+        assert records[0].rates.item() == 0.5
+        assert records[2].rates.item() == pytest.approx(25 / 49)
     if options.get('mask_mode') == 'center':
-        assert records[0].rates.item() == pytest.approx(25 / 49)
+        # The central 6 x 6 cells of an 8 x 8 grid in every stage.
+        assert records[0].masks.shape[-2:] == (8, 8)
+        assert {r.rates.item() for r in records} == {36 / 64}
     if options.get('base_dilated'):
         base1 = model.layer1[0].base_blocks[0]
         assert base1.conv2.stride == (1, 1)
@@ -292,6 +341,9 @@ def test_refine_only_selects_from_refine_input():
     (dict(depth=50, mask_groups=3), 'mask_groups=3'),
     (dict(depth=50, mask_groups=0), 'mask_groups=0'),
     (dict(depth=50, base_stride=3), 'base_stride=3'),
+    (dict(depth=50, base_stride=(4, 4)), r'base_stride=\(4, 4\)'),
+    (dict(depth=50, base_stride=(4, 4, 3)), 'base_stride=3'),
+    (dict(depth=50, mask_init_gap=0), 'init_gap=0'),
     (dict(depth=50, mask_grid=(7, 7)), r'mask_grid=\(7, 7\)'),
     (dict(depth=50, mask_grid=(7, 0, 2)), r'mask_grid=\(7, 0, 2\)'),
     (dict(depth=50, num_sar_stages=4), 'num_sar_stages=4'),
@@ -334,6 +386,9 @@ def test_cifar_variant(depth):
 
 def test_cifar_widen_factor_and_bad_depth():
     model = SARResNetCifar(32, widen_factor=2).eval()
+    # The authors' CIFAR networks keep a 16-channel stem at every width.
+    assert model.conv1.out_channels == 16
+    assert model.layer1[0].refine_blocks[0].in_channels == 16
     with torch.no_grad():
         assert model(torch.rand(1, 3, 32, 32))[0].shape == (1, 128, 8, 8)
     with pytest.raises(ValueError, match='depth=50'):

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from mmsar.models.layers import (FusionGate, RegionSelection, fixed_masks,
-                                 gumbel_hard_mask)
+                                 gumbel_hard_mask, upsample_masks)
 
 
 def test_gumbel_hard_mask_is_straight_through():
@@ -42,10 +42,17 @@ def test_region_selection_shapes_and_init():
     assert (masks[:, 0] == 1).all() and (masks[:, 1] == 0).all()
 
 
+@pytest.mark.parametrize('grid', [2, 4, 7])
+def test_center_masks_crop_the_central_three_quarters(grid):
+    """The authors' crop, rows and columns H/8 to 7H/8, whatever K is."""
+    center = fixed_masks('center', 2, grid)
+    assert center.shape == (1, 2, 8, 8)
+    assert center[0, :, 1:7, 1:7].all() and center.sum() == 2 * 36
+    pixels = upsample_masks(center, (32, 32))[0, 0]
+    assert pixels[4:28, 4:28].all() and pixels.sum() == 24 * 24
+
+
 def test_fixed_masks():
-    center = fixed_masks('center', 2, 7)
-    assert center.shape == (1, 2, 7, 7)
-    assert center[0, 0, 1:6, 1:6].all() and center[0, 0].sum() == 25
     uniform = fixed_masks('uniform', 1, 4)
     assert uniform.sum() == 8 and uniform[0, 0, 0, 0] == 1
     assert uniform[0, 0, 0, 1] == 0
