@@ -1,4 +1,4 @@
-# Table III: SAR-ResNet32x2 G4 beta1, target 0.5, CIFAR-100.
-_base_ = './sar-resnet32-g2s2a2-t0.5_1xb128-300e_cifar100.py'
-model = dict(
-    backbone=dict(widen_factor=2, mask_groups=4), head=dict(in_channels=128))
+# Tables II and III: SAR-ResNet32x2 G4 s2 alpha2 beta1, target 0.5, CIFAR-100.
+_base_ = './sar-resnet32x2-g2s2a2b1-t0.5_1xb128-300e_cifar100.py'
+model = dict(backbone=dict(mask_groups=4))
+custom_hooks = [dict(type='SARLossHook', target_rate=0.5, loss_weight=1.0)]
