@@ -14,23 +14,31 @@ Examples:
 import argparse
 import json
 import math
+import os
+import os.path as osp
 import time
+
+import numpy as np
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.visualization import Visualizer
+from PIL import Image
 from torchvision.models.resnet import BasicBlock
 
 from mmsar.analysis.mask_quality import (MaskQuality, boxes_to_objects,
                                          recording_on_probs)
 from mmsar.datasets.cluttered_digits import CLUTTER_KINDS, cluttered_digits
-from mmsar.engine.hooks.sar_loss_hook import (RATE_ESTIMATORS, RATE_LEVELS,
-                                              loss_rates, refine_loss)
+from mmsar.engine.hooks.sar_loss_hook import (RATE_ESTIMATORS, loss_rates,
+                                              refine_loss)
 from mmsar.engine.schedules import gumbel_temperature, target_rate
 from mmsar.models import SARResNetCifar
 from mmsar.models.layers import RegionSelection
 from mmsar.models.layers.region_selection import SAMPLINGS
 from mmsar.models.layers.sar_module import MASK_MODES
+from mmsar.visualization.mask_overlay import (draw_mask_overlays,
+                                              select_records)
 
 
 def parse_args():
@@ -40,7 +48,6 @@ def parse_args():
     parser.add_argument('--loss-weight', type=float, default=1.0)
     parser.add_argument('--rate-estimator', choices=RATE_ESTIMATORS,
                         default='threshold')
-    parser.add_argument('--rate-level', choices=RATE_LEVELS, default='block')
     parser.add_argument('--mask-sampling', choices=SAMPLINGS,
                         default='tempered')
     parser.add_argument('--mask-mode', choices=MASK_MODES, default='learned')
@@ -55,6 +62,9 @@ def parse_args():
     parser.add_argument('--batch-size', type=int, default=64)
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--overlay-dir',
+                        help='write mask overlays of the first validation '
+                        'images here after training')
     return parser.parse_args()
 
 
@@ -106,6 +116,23 @@ def evaluate(backbone, head, images, labels, boxes, sar):
     return correct / len(images), quality.summary() if sar else {}
 
 
+def save_overlays(backbone, images, out_dir, count=8):
+    """One PNG per image: the first refine block of every SAR stage, one
+    column per mask."""
+    os.makedirs(out_dir, exist_ok=True)
+    backbone.eval()
+    with torch.no_grad():
+        backbone(images[:count])
+    records = select_records(backbone.mask_records, None)
+    grey = (images[:count, 0] * 0.35 + 0.2).clamp(0, 1).mul(255).byte()
+    visualizer = Visualizer()
+    for i, pixels in enumerate(grey.numpy()):
+        rgb = np.repeat(pixels[..., None], 3, axis=2)
+        figure = draw_mask_overlays(visualizer, rgb, records, i,
+                                    tuple(images.shape[-2:]))
+        Image.fromarray(figure).save(osp.join(out_dir, f'{i}.png'))
+
+
 def main():
     args = parse_args()
     torch.set_num_threads(args.threads)
@@ -145,7 +172,7 @@ def main():
                     torch.stack([r.rates for r in records]).mean().item())
             if learned:
                 loss = loss + args.loss_weight * refine_loss(
-                    loss_rates(records, args.rate_estimator, args.rate_level),
+                    loss_rates(records, args.rate_estimator),
                     target_rate(progress, args.target))
             optimizer.zero_grad()
             loss.backward()
@@ -161,6 +188,8 @@ def main():
                 ' '.join(f'{k} {v["lift"]:.2f}'
                          for k, v in quality.items() if k != 'all')
         print(f'{line} ({time.time() - start:.0f} s)', flush=True)
+    if learned and args.overlay_dir:
+        save_overlays(backbone, val[0], args.overlay_dir)
     print(json.dumps(dict(args=vars(args), accuracy=accuracy,
                           final_epoch_train_rate=train_rate,
                           mask_quality=quality)))

@@ -18,7 +18,6 @@ from ..schedules import (check_target_schedule, check_temperature,
 
 LOSS_MODES = ('batch', 'sample')
 RATE_ESTIMATORS = ('gumbel', 'threshold')
-RATE_LEVELS = ('block', 'group')
 # d sigmoid / dx at x = 0: the largest slope of P(on) in the logit gap.
 LOGISTIC_SLOPE = 0.25
 
@@ -34,18 +33,11 @@ def _check_loss_mode(mode: str) -> None:
 
 
 def loss_rates(records: List[MaskRecord],
-               estimator: str = 'gumbel',
-               level: str = 'block') -> Tensor:
-    """Rates (R, B) that the rate loss compares with the target, for B samples.
+               estimator: str = 'gumbel') -> Tensor:
+    """Rates r_{b,n} (N, B) of N refine blocks as the rate loss sees them.
 
-    ``level`` sets what one rate r_{b,n} averages: ``'block'`` (Eq. 7, the
-    paper's) the G masks of refine block n, one row per block (R = N);
-    ``'group'`` a single mask, one row per mask (R = sum of G over blocks),
-    so that every channel group must itself meet the target and can only
-    choose *which* cells to refine, not turn all of them on or off.
-
-    Both estimators have the values of the hard rates; they differ in where
-    the gradient of the loss goes:
+    Both estimators have the values of the hard rates (Eq. 7); they differ
+    in where the gradient of the loss goes:
 
     - ``'gumbel'`` (paper): through the straight-through Gumbel-softmax
       masks into every logit. In expectation d r / d (logit gap) is the
@@ -55,33 +47,24 @@ def loss_rates(records: List[MaskRecord],
       through the logit weights is also largest where the pooled features
       are strongest, i.e. it turns off the busiest cells first.
     - ``'threshold'``: only into the on-off bias gap of each mask
-      (:attr:`MaskRecord.on_logit_gap`), the gap of a mask in row n
-      receiving d L / d gap = 2 (r_n - t) / 4, the loss gradient of row n's
-      own term at the logistic's largest slope 1/4. The rate loss then sets
+      (:attr:`MaskRecord.on_logit_gap`), each gap of block n receiving
+      d L / d gap = 2 (r_n - t) / 4, the loss gradient of block n's own
+      term at the logistic's largest slope 1/4. The rate loss then sets
       how many cells are on, and the task loss alone (through the
       straight-through masks) sets which.
 
     Records of fixed masks (no gap) keep their plain rates.
     """
     _check_choice('rate estimator', estimator, RATE_ESTIMATORS)
-    _check_choice('rate level', level, RATE_LEVELS)
-    per_group = level == 'group'
-    rows, gaps = [], []
+    rows = []
     for record in records:
-        if per_group:
-            rows.extend(record.group_rates.t())
-            gaps.extend(record.on_logit_gap if record.on_logit_gap is not None
-                        else [None] * record.masks.shape[1])
-        else:
+        gap = record.on_logit_gap
+        if estimator == 'gumbel' or gap is None:
             rows.append(record.rates)
-            gaps.append(record.on_logit_gap)
-    if estimator == 'threshold':
-        # x R undoes Eq. 10's mean over rows for the gap's own row.
-        slope = len(rows) * LOGISTIC_SLOPE
-        rows = [
-            row if gap is None else row.detach() + slope *
-            (gap - gap.detach()).sum() for row, gap in zip(rows, gaps)
-        ]
+            continue
+        # x N undoes Eq. 10's mean over blocks for the gap's own block.
+        shift = len(records) * LOGISTIC_SLOPE * (gap - gap.detach()).sum()
+        rows.append(record.rates.detach() + shift)
     return torch.stack(rows)
 
 
@@ -162,10 +145,6 @@ class SARLossHook(Hook):
             masks tend to the eval masks as tau decays); see
             :func:`~mmsar.models.layers.gumbel_hard_mask`.
             Defaults to 'tempered'.
-        rate_level (str): What one rate of the loss averages: ``'block'``
-            (paper, Eq. 7: all masks of a refine block) or ``'group'``
-            (each mask on its own); see :func:`loss_rates`.
-            Defaults to 'block'.
 
     The two defaults are not in the paper: with the paper's settings
     (``rate_estimator='gumbel', mask_sampling='gumbel'``) and its loss
@@ -187,14 +166,12 @@ class SARLossHook(Hook):
                  tau_start: float = 1.0,
                  tau_end: float = 0.01,
                  rate_estimator: str = 'threshold',
-                 mask_sampling: str = 'tempered',
-                 rate_level: str = 'block') -> None:
+                 mask_sampling: str = 'tempered') -> None:
         check_target_schedule(schedule, target_rate, step_end)
         check_temperature(tau_start, tau_end)
         _check_loss_mode(mode)
         _check_choice('rate estimator', rate_estimator, RATE_ESTIMATORS)
         _check_choice('mask sampling', mask_sampling, SAMPLINGS)
-        _check_choice('rate level', rate_level, RATE_LEVELS)
         if not (isinstance(loss_weight, (int, float))
                 and math.isfinite(loss_weight) and loss_weight >= 0):
             raise ValueError('loss_weight must be a finite number >= 0, got '
@@ -204,7 +181,6 @@ class SARLossHook(Hook):
         self.mode = mode
         self.rate_estimator = rate_estimator
         self.mask_sampling = mask_sampling
-        self.rate_level = rate_level
         self.schedule = schedule
         self.step_end = step_end
         self.tau_start = tau_start
@@ -285,8 +261,7 @@ class SARLossHook(Hook):
                 'SARLossHook found no mask records after the forward pass: '
                 'the SAR backbone has no refine block or was not run.')
         output['loss_sar'] = self.loss_weight * refine_loss(
-            loss_rates(records, self.rate_estimator,
-                       self.rate_level).float(), self._target,
+            loss_rates(records, self.rate_estimator).float(), self._target,
             self.mode)
         rates = torch.stack(
             [record.rates.detach().float() for record in records])

@@ -38,11 +38,6 @@ class MaskRecord:
         return self.masks.flatten(1).mean(1)
 
     @property
-    def group_rates(self) -> Tensor:
-        """Per-sample activation rate of each mask, shape (N, G)."""
-        return self.masks.flatten(2).mean(2)
-
-    @property
     def name(self) -> str:
         """Readable identifier, e.g. ``stage1.block0``."""
         return f'stage{self.stage}.block{self.block}'

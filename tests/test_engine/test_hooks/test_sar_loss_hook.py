@@ -324,39 +324,6 @@ def test_default_rate_gradient_does_not_vanish(tau):
     assert weight_grad is None or not weight_grad.any()
 
 
-def test_group_level_rates_one_row_per_mask():
-    from mmsar.engine.hooks.sar_loss_hook import loss_rates
-    masks = torch.zeros(3, 2, 4, 4)
-    masks[:, 0, :2] = 1  # group 0: half the cells, group 1: none
-    record = MaskRecord(0, 0, masks, (8, 8))
-    rates = loss_rates([record, record], level='group')
-    assert rates.tolist() == [[0.5] * 3, [0.0] * 3] * 2
-    # Eq. 7's block rate is the mean of its groups' rates
-    assert loss_rates([record]).tolist() == [[0.25] * 3]
-
-
-def test_group_level_threshold_gradient_per_mask():
-    """At the group level, each mask's gap follows its own rate: a block
-    whose average meets the target still moves a mask that is all on."""
-    from mmsar.engine.hooks.sar_loss_hook import loss_rates
-    selector, record = _selector_record(3.0, 0.01)
-    with torch.no_grad():  # group 0 always off, group 1 always on
-        record.masks[:, 0] = 0
-        record.masks[:, 1] = 1
-    refine_loss(loss_rates([record], 'threshold', 'group'), 0.5).backward()
-    gap_grad = selector.logits.bias.grad.view(2, 2)[:, 1]
-    # each gap gets 2 (r_g - t) / 4
-    assert gap_grad.tolist() == pytest.approx([-0.25, 0.25])
-    selector.logits.bias.grad = None
-    refine_loss(loss_rates([record], 'threshold', 'block'), 0.5).backward()
-    assert not selector.logits.bias.grad.any()
-
-
-def test_unknown_rate_level():
-    with pytest.raises(ValueError, match="rate level 'pixel'.*block, group"):
-        SARLossHook(target_rate=0.5, rate_level='pixel')
-
-
 def test_unknown_rate_estimator():
     with pytest.raises(ValueError, match="rate estimator 'soft'.*gumbel"):
         SARLossHook(target_rate=0.5, rate_estimator='soft')
