@@ -1,9 +1,9 @@
 """Training components of SAR: hooks and the schedules they run."""
-from .hooks import (SARLossHook, SARMaskVisHook, find_sar_backbones,
+from .hooks import (DenseDistillHook, SARLossHook, SARMaskVisHook, find_sar_backbones,
                     refine_loss)
 from .schedules import gumbel_temperature, target_rate
 
 __all__ = [
-    'SARLossHook', 'SARMaskVisHook', 'find_sar_backbones', 'refine_loss',
+    'DenseDistillHook', 'SARLossHook', 'SARMaskVisHook', 'find_sar_backbones', 'refine_loss',
     'gumbel_temperature', 'target_rate'
 ]

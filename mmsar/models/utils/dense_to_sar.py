@@ -521,6 +521,16 @@ def load_dense_weights(model: nn.Module, path: str) -> str:
                 f'{path} does not fit {type(model).__name__}: first '
                 f'differing key {key}: the model has {tuple(value.shape)}, '
                 f'the checkpoint {got}')
+    extra = [
+        key for key in state
+        if key.startswith(prefix) and key not in model.state_dict()
+        and key[len(prefix):] in dense
+    ]
+    if extra:
+        raise ConversionError(
+            f'{path} does not fit {type(model).__name__}: first differing '
+            f'key {extra[0]}: the model has none, the checkpoint '
+            f'{tuple(state[extra[0]].shape)} (another depth?)')
     model.load_state_dict(
         {key: value for key, value in state.items()
          if key in model.state_dict()}, strict=False)

@@ -12,7 +12,9 @@ from mmsar.models import SARResNet, SARResNetCifar
 from mmsar.models.utils.dense_to_sar import (ConversionError, block_diagonal,
                                              canonical_state_dict,
                                              convert_dense_to_sar,
-                                             detect_layout, load_dense_weights)
+                                             detect_layout,
+                                             load_dense_checkpoint,
+                                             load_dense_weights)
 
 
 class SARClassifier(BaseModule):
@@ -239,3 +241,12 @@ def test_load_dense_weights_into_a_teacher(tmp_path):
     with pytest.raises(ConversionError, match='first differing key'):
         load_dense_weights(ImageClassifier(
             backbone=dict(type='mmpretrain.ResNet', depth=18)), str(path))
+
+
+def test_unreadable_checkpoints(tmp_path):
+    with pytest.raises(ConversionError, match='checkpoint not found'):
+        load_dense_checkpoint(str(tmp_path / 'missing.pth'))
+    path = tmp_path / 'corrupt.pth'
+    path.write_bytes(b'not a checkpoint')
+    with pytest.raises(ConversionError, match=r'cannot read .*corrupt\.pth'):
+        load_dense_checkpoint(str(path))
