@@ -18,8 +18,11 @@ CONFIG_ROOT = Path(__file__).parents[2] / 'configs'
 CONFIGS = sorted(
     str(p.relative_to(CONFIG_ROOT)) for p in CONFIG_ROOT.rglob('*.py')
     if '_base_' not in p.parts)
-# The dense calibration model of the toy detection recipe.
-DENSE_CONFIGS = {'faster_rcnn/faster-rcnn_r18_fpn_1xb8-12e_toy-coco.py'}
+# The dense calibration models of the toy recipes.
+DENSE_CONFIGS = {
+    'faster_rcnn/faster-rcnn_r18_fpn_1xb8-12e_toy-coco.py',
+    'resnet/resnet18_1xb32-40e_toy-cls.py'
+}
 
 
 def train_input_size(cfg: Config) -> tuple:
