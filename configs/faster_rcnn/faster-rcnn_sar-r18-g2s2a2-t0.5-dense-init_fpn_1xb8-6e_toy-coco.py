@@ -3,7 +3,8 @@
 # recipe, same recipe otherwise. The weights are the dense detector's
 # converted for this config (backbone mapped onto SAR-ResNet18, FPN and
 # heads copied):
-#   python tools/train.py configs/faster_rcnn/faster-rcnn_r18_fpn_1xb8-12e_toy-coco.py
+#   python tools/train.py \
+#       configs/faster_rcnn/faster-rcnn_r18_fpn_1xb8-12e_toy-coco.py
 #   python tools/model_converters/dense2sar.py \
 #       work_dirs/faster-rcnn_r18_fpn_1xb8-12e_toy-coco/epoch_12.pth \
 #       work_dirs/dense2sar/faster-rcnn_sar-r18-g2s2a2_toy-coco.pth \

@@ -13,9 +13,8 @@ _base_ = [
     '../_base_/hooks/sar_loss_from_dense.py',
 ]
 dense = 'data/pretrained/resnet50-0676ba61.pth'
-model = dict(
-    backbone=dict(
-        init_cfg=dict(checkpoint='work_dirs/dense2sar/sar-r50-g2s2a2_det.pth')))
+converted = 'work_dirs/dense2sar/sar-r50-g2s2a2_det.pth'
+model = dict(backbone=dict(init_cfg=dict(checkpoint=converted)))
 custom_hooks = [
     _base_.sar_loss_from_dense,
     dict(

@@ -9,7 +9,8 @@ import mmsar  # noqa: F401  (torch.load of the converted checkpoint)
 from tests.tool_runner import REPO_ROOT, assert_one_line_error, run
 
 TOOL = 'tools/model_converters/dense2sar.py'
-CONFIG = 'configs/sar_resnet/sar-r18-g2s2a2-t0.5-dense-init_1xb32-20e_toy-cls.py'
+CONFIG = ('configs/sar_resnet/'
+          'sar-r18-g2s2a2-t0.5-dense-init_1xb32-20e_toy-cls.py')
 
 
 @pytest.fixture(scope='module')
@@ -48,8 +49,8 @@ def test_converts_and_loads_with_the_reported_keys_missing(
 @pytest.mark.slow
 @pytest.mark.parametrize('bad, fragments', [
     ('truncated', ['cannot read']),
-    ('resnet34', ['first differing key layer1.2.conv1.weight',
-                  '(64, 64, 3, 3)']),
+    ('resnet34',
+     ['first differing key layer1.2.conv1.weight', '(64, 64, 3, 3)']),
 ])
 def test_bad_input_writes_nothing(tmp_path, torchvision_r18, bad, fragments):
     src = tmp_path / f'{bad}.pth'

@@ -38,9 +38,10 @@ def parse_args():
         description='Convert a dense ResNet checkpoint for a SAR-ResNet')
     parser.add_argument('src', help='dense ResNet checkpoint')
     parser.add_argument('dst', help='where to write the SAR checkpoint')
-    parser.add_argument(
-        '--config', required=True, help='config whose model has the SAR '
-        'backbone (and head) to fill')
+    parser.add_argument('--config',
+                        required=True,
+                        help='config whose model has the SAR '
+                        'backbone (and head) to fill')
     return parser.parse_args()
 
 
@@ -70,8 +71,7 @@ def main():
         print(f'error: {error}', file=sys.stderr)
         sys.exit(2)
     print(format_report(report))
-    meta = dict(
-        dense2sar=dict(source=args.src, config=args.config, **report))
+    meta = dict(dense2sar=dict(source=args.src, config=args.config, **report))
     save_atomically(dict(meta=meta, state_dict=state), args.dst)
     print(f'wrote {args.dst}')
 

@@ -27,12 +27,13 @@ def soft_kl(student: Tensor, teacher: Tensor, temperature: float) -> Tensor:
         raise ValueError(f'student output {tuple(student.shape)} and '
                          f'teacher output {tuple(teacher.shape)} differ')
     if student.dim() == 4:
-        student, teacher = student.flatten(2).flatten(0, 1), teacher.flatten(
-            2).flatten(0, 1)
+        student, teacher = student.flatten(2).flatten(
+            0, 1), teacher.flatten(2).flatten(0, 1)
     log_student = F.log_softmax(student.float() / temperature, dim=1)
     log_teacher = F.log_softmax(teacher.float() / temperature, dim=1)
-    return F.kl_div(log_student, log_teacher, reduction='batchmean',
-                    log_target=True) * temperature**2
+    return F.kl_div(
+        log_student, log_teacher, reduction='batchmean',
+        log_target=True) * temperature**2
 
 
 def _is_number(value) -> bool:
@@ -164,8 +165,8 @@ class DenseDistillHook(Hook):
         if self.distill == 'logits':
             loss = soft_kl(student, teacher, self.temperature)
         else:
-            indices = (range(len(student)) if self.feature_indices is None
-                       else self.feature_indices)
+            indices = (range(len(student)) if self.feature_indices is None else
+                       self.feature_indices)
             loss = sum(
                 soft_kl(student[i], teacher[i], self.temperature)
                 for i in indices) / len(indices)

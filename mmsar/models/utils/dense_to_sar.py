@@ -34,7 +34,8 @@ import torch.nn as nn
 from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 
-LAYOUTS = ('torchvision', 'timm', 'mmpretrain')
+from .sar_backbone import fusion_blocks
+
 # timm's deep stem (ResNet-C/D: conv1 is a Sequential, bn1 ends it).
 _TIMM_DEEP_STEM = {
     'conv1.0.': 'stem.0.conv.',
@@ -45,8 +46,7 @@ _TIMM_DEEP_STEM = {
     'bn1.': 'stem.2.bn.',
 }
 # A shortcut module of a block: (block, index).
-_SHORTCUT = re.compile(
-    r'^((?:backbone\.)?layer\d+\.\d+)\.downsample\.(\d)\.')
+_SHORTCUT = re.compile(r'^((?:backbone\.)?layer\d+\.\d+)\.downsample\.(\d)\.')
 _BN_EPS = 1e-5
 
 
@@ -69,8 +69,9 @@ def load_dense_checkpoint(path: str) -> dict:
             from safetensors.torch import load_file
             checkpoint = load_file(path)
         else:
-            checkpoint = torch.load(
-                path, map_location='cpu', weights_only=True)
+            checkpoint = torch.load(path,
+                                    map_location='cpu',
+                                    weights_only=True)
     except Exception as error:  # torch raises many types for bad files
         lines = str(error).strip().splitlines()
         raise ConversionError(f'cannot read {path}: {type(error).__name__}'
@@ -132,8 +133,9 @@ def canonical_state_dict(
         if layout == 'mmpretrain':
             if key.startswith('backbone.'):
                 backbone[key[len('backbone.'):]] = value
-            elif any(key.startswith(p) for p in ('conv1.', 'bn1.', 'stem.',
-                                                 'layer')):
+            elif any(
+                    key.startswith(p)
+                    for p in ('conv1.', 'bn1.', 'stem.', 'layer')):
                 backbone[key] = value
             else:
                 others[key] = value
@@ -142,8 +144,10 @@ def canonical_state_dict(
         else:
             backbone[key] = value
     if layout == 'timm' and 'conv1.0.weight' in backbone:
-        backbone = {_rename_prefix(k, _TIMM_DEEP_STEM): v
-                    for k, v in backbone.items()}
+        backbone = {
+            _rename_prefix(k, _TIMM_DEEP_STEM): v
+            for k, v in backbone.items()
+        }
     return layout, shift_pooled_shortcuts(backbone, pooled(backbone),
                                           -1), others
 
@@ -188,17 +192,16 @@ def dense_reference(backbone: nn.Module) -> Dict[str, torch.Size]:
             'counterpart (expected SARResNet of depth 18/34/50/101/152)')
     first_conv = backbone.stem[0].conv if backbone.deep_stem else (
         backbone.conv1)
-    dense = ResNet(
-        depth,
-        in_channels=first_conv.in_channels,
-        stem_channels=backbone.stem_channels,
-        base_channels=backbone.base_channels,
-        deep_stem=backbone.deep_stem)
+    dense = ResNet(depth,
+                   in_channels=first_conv.in_channels,
+                   stem_channels=backbone.stem_channels,
+                   base_channels=backbone.base_channels,
+                   deep_stem=backbone.deep_stem)
     return {key: value.shape for key, value in dense.state_dict().items()}
 
 
-def check_dense(state: Dict[str, Tensor],
-                reference: Dict[str, torch.Size]) -> None:
+def check_dense(state: Dict[str, Tensor], reference: Dict[str,
+                                                          torch.Size]) -> None:
     """Raise ConversionError at the first key (in model order) that the
     checkpoint lacks, has with another shape, or has in excess."""
     optional = 'num_batches_tracked'
@@ -251,7 +254,10 @@ class _Mapper:
         self.state: Dict[str, Tensor] = {}
         self.rows: List[Tuple[str, str, str]] = []
 
-    def map_leaves(self, module: nn.Module, name: str, source: str,
+    def map_leaves(self,
+                   module: nn.Module,
+                   name: str,
+                   source: str,
                    transform=None) -> List[str]:
         """Fill every conv and norm of ``module`` (called ``name``) from the
         dense module ``source``: ``transform(leaf, dense name, kind, value)``
@@ -344,18 +350,19 @@ class _Mapper:
         writers = [(f'{s}.{_last_conv(b)}', f'{s}.bn{_last_conv(b)[-1]}')
                    for b, s in zip(blocks, sources)]
         if f'{sources[0]}.downsample.0.weight' in self.dense:
-            writers.append((f'{sources[0]}.downsample.0',
-                            f'{sources[0]}.downsample.1'))
+            writers.append(
+                (f'{sources[0]}.downsample.0', f'{sources[0]}.downsample.1'))
         return sum(self.folded(conv, norm) for conv, norm in writers)
 
     def folded(self, conv: str, norm: str) -> Tensor:
-        stats = {t: self.dense[f'{norm}.{t}'] for t in ('weight',
-                                                        'running_var')}
+        stats = {
+            t: self.dense[f'{norm}.{t}']
+            for t in ('weight', 'running_var')
+        }
         return folded_filter_norms(self.dense[f'{conv}.weight'], stats)
 
     def select_block(self, block: nn.Module, name: str, source: str,
-                     block_in: Optional[Tensor],
-                     stream: Tensor) -> List[str]:
+                     block_in: Optional[Tensor], stream: Tensor) -> List[str]:
         """Copy one block keeping output channels ``stream`` and input
         channels ``block_in`` (None: all); each inner conv keeps its own
         filters of largest folded norm."""
@@ -401,7 +408,6 @@ def _child_name(root: nn.Module, module: nn.Module) -> str:
 def map_backbone(backbone: nn.Module, dense: Dict[str, Tensor]) -> _Mapper:
     """Map the canonical dense state dict onto a SARResNet (see the module
     docstring); the mapper holds the filled tensors and report rows."""
-    from ..utils.sar_backbone import fusion_blocks
     mapper = _Mapper(backbone, dense)
     if backbone.deep_stem:
         mapper.copy(backbone.stem, 'stem', 'stem')
@@ -424,11 +430,10 @@ def map_backbone(backbone: nn.Module, dense: Dict[str, Tensor]) -> _Mapper:
         for j, block in enumerate(module.refine_blocks):
             mapper.refine(block, f'{name}.refine_blocks.{j}', f'{layer}.{j}')
         if len(module.base_blocks):
-            mapper.base(
-                module.base_blocks,
-                [f'{name}.base_blocks.{j}'
-                 for j in range(len(module.base_blocks))],
-                [f'{layer}.{j}' for j in range(len(module.base_blocks))])
+            mapper.base(module.base_blocks, [
+                f'{name}.base_blocks.{j}'
+                for j in range(len(module.base_blocks))
+            ], [f'{layer}.{j}' for j in range(len(module.base_blocks))])
         fusion_name, fusion = fusions[stage]
         mapper.copy(fusion, fusion_name, f'{layer}.{num_blocks - 1}')
         for part in ('selectors', 'base_align', 'refine_align', 'gate'):
@@ -522,9 +527,8 @@ def load_dense_weights(model: nn.Module, path: str) -> str:
                 f'differing key {key}: the model has {tuple(value.shape)}, '
                 f'the checkpoint {got}')
     extra = [
-        key for key in state
-        if key.startswith(prefix) and key not in model.state_dict()
-        and key[len(prefix):] in dense
+        key for key in state if key.startswith(prefix)
+        and key not in model.state_dict() and key[len(prefix):] in dense
     ]
     if extra:
         raise ConversionError(
@@ -532,20 +536,22 @@ def load_dense_weights(model: nn.Module, path: str) -> str:
             f'key {extra[0]}: the model has none, the checkpoint '
             f'{tuple(state[extra[0]].shape)} (another depth?)')
     model.load_state_dict(
-        {key: value for key, value in state.items()
-         if key in model.state_dict()}, strict=False)
+        {
+            key: value
+            for key, value in state.items() if key in model.state_dict()
+        },
+        strict=False)
     return layout
 
 
 def format_report(report: dict) -> str:
     """The report rows as a Markdown table, with a count of new keys."""
-    rows = [('SAR module', 'dense source', 'mapping')] + [
-        tuple(row) for row in report['rows']
-    ]
+    rows = [('SAR module', 'dense source', 'mapping')
+            ] + [tuple(row) for row in report['rows']]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = [
-        '| ' + ' | '.join(cell.ljust(w) for cell, w in zip(row, widths)) +
-        ' |' for row in rows
+        '| ' + ' | '.join(cell.ljust(w) for cell, w in zip(row, widths)) + ' |'
+        for row in rows
     ]
     lines.insert(1, '| ' + ' | '.join('-' * w for w in widths) + ' |')
     lines.append(f'layout: {report["layout"]}; keys left new (missing when '

@@ -18,14 +18,13 @@ TINY = dict(depth=18, stem_channels=8, base_channels=8)
 
 
 def classifier(backbone: dict) -> ImageClassifier:
-    return ImageClassifier(
-        backbone=backbone,
-        neck=dict(type='mmpretrain.GlobalAveragePooling'),
-        head=dict(
-            type='mmpretrain.LinearClsHead',
-            num_classes=3,
-            in_channels=64,
-            loss=dict(type='mmpretrain.CrossEntropyLoss')))
+    return ImageClassifier(backbone=backbone,
+                           neck=dict(type='mmpretrain.GlobalAveragePooling'),
+                           head=dict(
+                               type='mmpretrain.LinearClsHead',
+                               num_classes=3,
+                               in_channels=64,
+                               loss=dict(type='mmpretrain.CrossEntropyLoss')))
 
 
 def dense_checkpoint(tmp_path, model) -> str:
@@ -45,8 +44,9 @@ def hooked(model, **kwargs) -> DenseDistillHook:
 def test_soft_kl_by_hand():
     student, teacher = torch.randn(4, 5), torch.randn(4, 5)
     p_teacher = F.softmax(teacher / 4, dim=1)
-    by_hand = (p_teacher * (p_teacher.log() - F.log_softmax(
-        student / 4, dim=1))).sum(1).mean() * 16
+    by_hand = (p_teacher *
+               (p_teacher.log() -
+                F.log_softmax(student / 4, dim=1))).sum(1).mean() * 16
     torch.testing.assert_close(soft_kl(student, teacher, 4.0), by_hand)
     assert soft_kl(teacher, teacher, 4.0).abs() < 1e-6
 
@@ -74,8 +74,11 @@ def test_logit_distillation(tmp_path):
     path = dense_checkpoint(tmp_path, dense)
     student = classifier(dict(type='SARResNet', mask_grid=(2, 2, 1), **TINY))
     student.init_weights()
-    hook = hooked(student, teacher=dense_cfg(), teacher_checkpoint=path,
-                  temperature=2.0, loss_weight=0.5)
+    hook = hooked(student,
+                  teacher=dense_cfg(),
+                  teacher_checkpoint=path,
+                  temperature=2.0,
+                  loss_weight=0.5)
     teacher = hook.teacher
     assert not teacher.training
     assert not any(p.requires_grad for p in teacher.parameters())
@@ -100,12 +103,12 @@ def test_logit_distillation(tmp_path):
 
 
 def dense_cfg() -> dict:
-    return dict(
-        type='mmpretrain.ImageClassifier',
-        backbone=dict(type='mmpretrain.ResNet', **TINY),
-        neck=dict(type='mmpretrain.GlobalAveragePooling'),
-        head=dict(type='mmpretrain.LinearClsHead', num_classes=3,
-                  in_channels=64))
+    return dict(type='mmpretrain.ImageClassifier',
+                backbone=dict(type='mmpretrain.ResNet', **TINY),
+                neck=dict(type='mmpretrain.GlobalAveragePooling'),
+                head=dict(type='mmpretrain.LinearClsHead',
+                          num_classes=3,
+                          in_channels=64))
 
 
 class FeatureModel(BaseModel):
@@ -114,7 +117,8 @@ class FeatureModel(BaseModel):
     def __init__(self):
         super().__init__()
         self.backbone = SARResNet(mask_grid=(2, 2, 1),
-                                  out_indices=(0, 1, 2, 3), **TINY)
+                                  out_indices=(0, 1, 2, 3),
+                                  **TINY)
 
     def forward(self, inputs, data_samples=None, mode='tensor'):
         feats = self.backbone(inputs)
@@ -124,13 +128,16 @@ class FeatureModel(BaseModel):
 
 
 def test_feature_distillation(tmp_path):
-    backbone = dict(type='mmpretrain.ResNet', out_indices=(0, 1, 2, 3),
-                    **TINY)
+    backbone = dict(type='mmpretrain.ResNet', out_indices=(0, 1, 2, 3), **TINY)
     dense = classifier(backbone)
     path = dense_checkpoint(tmp_path, dense)
     student = FeatureModel().eval()
-    hooked(student, teacher=backbone, teacher_checkpoint=path,
-           distill='features', feature_indices=(1, 3), loss_weight=2.0)
+    hooked(student,
+           teacher=backbone,
+           teacher_checkpoint=path,
+           distill='features',
+           feature_indices=(1, 3),
+           loss_weight=2.0)
     inputs = torch.randn(2, 3, 32, 32)
     losses = student(inputs, mode='loss')
     dense.eval()
@@ -143,8 +150,12 @@ def test_feature_distillation(tmp_path):
 
 def test_teacher_checkpoint_of_another_depth(tmp_path):
     path = dense_checkpoint(
-        tmp_path, classifier(dict(type='mmpretrain.ResNet', depth=34,
-                                  stem_channels=8, base_channels=8)))
+        tmp_path,
+        classifier(
+            dict(type='mmpretrain.ResNet',
+                 depth=34,
+                 stem_channels=8,
+                 base_channels=8)))
     with pytest.raises(ConversionError,
                        match=r'first differing key backbone\.layer1\.2\.'):
         hooked(FeatureModel(), teacher=dense_cfg(), teacher_checkpoint=path)
@@ -175,23 +186,31 @@ def test_kd_trains_under_two_process_ddp(tmp_path, toy_data_root):
     dense = dense_checkpoint(
         tmp_path, classifier(dict(type='mmpretrain.ResNet', **TINY)))
     config = tmp_path / 'kd.py'
-    config.write_text(KD_CONFIG.format(
-        base=REPO_ROOT / 'configs/sar_resnet/'
-        'sar-r18-g2s2a2-t0.5-dense-kd_1xb32-20e_toy-cls.py',
-        dense=dense))
+    config.write_text(
+        KD_CONFIG.format(base=REPO_ROOT / 'configs/sar_resnet/'
+                         'sar-r18-g2s2a2-t0.5-dense-kd_1xb32-20e_toy-cls.py',
+                         dense=dense))
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         port = str(s.getsockname()[1])
     work_dir = tmp_path / 'work'
-    proc = run('tools/dist_train.sh', str(config), '2', '--work-dir',
-               str(work_dir), '--cfg-options', *FAST,
+    proc = run('tools/dist_train.sh',
+               str(config),
+               '2',
+               '--work-dir',
+               str(work_dir),
+               '--cfg-options',
+               *FAST,
                'train_dataloader.dataset.indices=16',
-               'val_dataloader.dataset.indices=4', 'train_cfg.max_epochs=1',
+               'val_dataloader.dataset.indices=4',
+               'train_cfg.max_epochs=1',
                env=dict(PORT=port))
     assert_ok(proc)
     assert 'Distributed training: True' in proc.stdout
-    lines = [line for line in proc.stdout.splitlines()
-             if 'Epoch(train) [1][2/2]' in line]
+    lines = [
+        line for line in proc.stdout.splitlines()
+        if 'Epoch(train) [1][2/2]' in line
+    ]
     assert lines and 'loss_kd: ' in lines[0]
     state = torch.load(work_dir / 'epoch_1.pth')['state_dict']
     assert state and not any('teacher' in key for key in state)

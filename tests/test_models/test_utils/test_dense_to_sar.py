@@ -34,8 +34,8 @@ def randomize_norms(model: nn.Module) -> nn.Module:
         if isinstance(module, nn.BatchNorm2d):
             for tensor in (module.weight, module.bias, module.running_mean):
                 tensor.data = torch.randn(tensor.shape, generator=generator)
-            module.running_var.data = torch.rand(
-                module.running_var.shape, generator=generator) + 0.5
+            module.running_var.data = torch.rand(module.running_var.shape,
+                                                 generator=generator) + 0.5
     return model
 
 
@@ -47,37 +47,33 @@ def timm_r18d():
     """timm's ResNet-D layout (deep stem ``conv1.*``, pooled shortcuts),
     tiny stages."""
     return randomize_norms(
-        timm.models.resnet.ResNet(
-            timm.models.resnet.BasicBlock, (2, 2, 2, 2),
-            num_classes=10,
-            channels=(8, 16, 32, 64),
-            stem_width=32,
-            stem_type='deep',
-            avg_down=True))
+        timm.models.resnet.ResNet(timm.models.resnet.BasicBlock, (2, 2, 2, 2),
+                                  num_classes=10,
+                                  channels=(8, 16, 32, 64),
+                                  stem_width=32,
+                                  stem_type='deep',
+                                  avg_down=True))
 
 
 def mmpretrain_r50():
     return randomize_norms(
-        ImageClassifier(
-            backbone=dict(
-                type='mmpretrain.ResNet',
-                depth=50,
-                stem_channels=16,
-                base_channels=8),
-            neck=dict(type='mmpretrain.GlobalAveragePooling'),
-            head=dict(
-                type='mmpretrain.LinearClsHead',
-                num_classes=10,
-                in_channels=256)))
+        ImageClassifier(backbone=dict(type='mmpretrain.ResNet',
+                                      depth=50,
+                                      stem_channels=16,
+                                      base_channels=8),
+                        neck=dict(type='mmpretrain.GlobalAveragePooling'),
+                        head=dict(type='mmpretrain.LinearClsHead',
+                                  num_classes=10,
+                                  in_channels=256)))
 
 
 # layout, dense model, SAR arguments, dense name of the stage-1 blocks
 CASES = {
     'torchvision': (torchvision_r18, dict(depth=18), ''),
     'timm': (timm_r18d, dict(depth=18, base_channels=8, deep_stem=True), ''),
-    'mmpretrain': (mmpretrain_r50,
-                   dict(depth=50, stem_channels=16, base_channels=8),
-                   'backbone.'),
+    'mmpretrain':
+    (mmpretrain_r50, dict(depth=50, stem_channels=16,
+                          base_channels=8), 'backbone.'),
 }
 
 
@@ -120,8 +116,8 @@ def test_round_trip(layout):
                            canonical[f'layer3.{last}.{key}'])
     # the refine branch keeps the block-diagonal parts of the dense convs
     refine = got['backbone.layer2.1.refine_blocks.0.conv1.weight']
-    assert torch.equal(refine, block_diagonal(canonical['layer2.0.conv1.weight'],
-                                              2))
+    assert torch.equal(refine,
+                       block_diagonal(canonical['layer2.0.conv1.weight'], 2))
     rows = {row[0]: row for row in report['rows']}
     assert rows['layer1.0.refine_blocks.0'][1:] == (
         'layer1.0', 'sliced: block-diagonal, 2 groups')
@@ -152,8 +148,8 @@ def test_one_group_refine_branch_computes_the_dense_blocks():
         stem = backbone._forward_stem(x)
         module = backbone.layer1[0]
         refined, _ = module.refine_branch(stem, module.base_branch(stem))
-        expected = dense.layer1[0](dense.maxpool(dense.relu(dense.bn1(
-            dense.conv1(x)))))
+        expected = dense.layer1[0](dense.maxpool(
+            dense.relu(dense.bn1(dense.conv1(x)))))
     torch.testing.assert_close(refined, expected)
 
 
@@ -228,19 +224,19 @@ def test_load_dense_weights_into_a_teacher(tmp_path):
     path = tmp_path / 'timm.pth'
     torch.save(dense.state_dict(), path)
     teacher = ImageClassifier(
-        backbone=dict(type='mmpretrain.ResNetV1d', depth=18,
-                      base_channels=8),
+        backbone=dict(type='mmpretrain.ResNetV1d', depth=18, base_channels=8),
         neck=dict(type='mmpretrain.GlobalAveragePooling'),
-        head=dict(type='mmpretrain.LinearClsHead', num_classes=10,
+        head=dict(type='mmpretrain.LinearClsHead',
+                  num_classes=10,
                   in_channels=64)).eval()
     assert load_dense_weights(teacher, str(path)) == 'timm'
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
-        torch.testing.assert_close(teacher(x, mode='tensor'),
-                                   dense.eval()(x))
+        torch.testing.assert_close(teacher(x, mode='tensor'), dense.eval()(x))
     with pytest.raises(ConversionError, match='first differing key'):
-        load_dense_weights(ImageClassifier(
-            backbone=dict(type='mmpretrain.ResNet', depth=18)), str(path))
+        load_dense_weights(
+            ImageClassifier(backbone=dict(type='mmpretrain.ResNet', depth=18)),
+            str(path))
 
 
 def test_unreadable_checkpoints(tmp_path):
