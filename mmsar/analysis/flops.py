@@ -348,9 +348,12 @@ def count_at_rate(backbone: nn.Module,
 def dense_counterpart(backbone: nn.Module) -> Optional[nn.Module]:
     """The mmpretrain backbone a SAR backbone replaces (its ``dense_cfg()``),
     or None when there is none (CIFAR variants, dense backbones)."""
-    from mmpretrain.registry import MODELS
+    import mmpretrain.models
     cfg = backbone.dense_cfg() if is_sar_backbone(backbone) else None
-    return None if cfg is None else MODELS.build(cfg)
+    if cfg is None:
+        return None
+    cfg = dict(cfg)
+    return getattr(mmpretrain.models, cfg.pop('type'))(**cfg)
 
 
 def count_images(backbone: nn.Module, images: Iterable[Tensor]) -> Complexity:

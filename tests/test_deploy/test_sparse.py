@@ -123,33 +123,23 @@ def test_fused_conv_packs_per_shape_and_thread_count():
         assert_close(out, conv(x).detach())
 
 
-@pytest.mark.parametrize('rate', [0.5, 0.0, 1.0])
-def test_sar_resnet50_sparse_equals_masked(rate):
-    model = sar_model(SARResNet, depth=50, out_indices=(0, 1, 2, 3))
-    model.force_activation_rate(rate)
-    sparse = copy.deepcopy(model)
-    sparse.switch_to_sparse()
+R50 = (SARResNet, dict(depth=50, out_indices=(0, 1, 2, 3)))
+
+
+@pytest.mark.parametrize('backbone, size, rate', [
     # 80x72: layer1 is 20x18 (K = 14: uneven cells), layer3 5x5 (K = 2).
-    x = torch.randn(2, 3, 80, 72)
-    with torch.no_grad():
-        refs = model(x)
-    with torch.inference_mode():
-        outs = sparse(x)
-    for out, ref in zip(outs, refs):
-        assert_close(out, ref)
-    assert [r.masks.mean() for r in sparse.mask_records] == [
-        r.masks.mean() for r in model.mask_records
-    ]
-
-
-@pytest.mark.parametrize('cls, kwargs, size', [
-    (SARResNeXt, dict(depth=50, out_indices=(0, 1, 2, 3)), (64, 56)),
-    (SARResNeXtCifar, dict(width_per_group=4, base_stride=4), (32, 32)),
-    (SARWideResNet, dict(depth=16, widen_factor=2), (32, 32)),
+    (R50, (80, 72), 0.5),
+    (R50, (80, 72), 0.0),
+    (R50, (80, 72), 1.0),
+    ((SARResNeXt, dict(depth=50, out_indices=(0, 1, 2, 3))), (64, 56), 0.5),
+    ((SARResNeXtCifar, dict(width_per_group=4, base_stride=4)), (32, 32),
+     0.5),
+    ((SARWideResNet, dict(depth=16, widen_factor=2)), (32, 32), 0.5),
 ])
-def test_other_sar_backbones_sparse_equal_masked(cls, kwargs, size):
+def test_sar_backbones_sparse_equal_masked(backbone, size, rate):
+    cls, kwargs = backbone
     model = sar_model(cls, **kwargs)
-    model.force_activation_rate(0.5)
+    model.force_activation_rate(rate)
     sparse = copy.deepcopy(model)
     sparse.switch_to_sparse()
     x = torch.randn(2, 3, *size)
@@ -159,6 +149,9 @@ def test_other_sar_backbones_sparse_equal_masked(cls, kwargs, size):
         outs = sparse(x)
     for out, ref in zip(outs, refs):
         assert_close(out, ref)
+    assert [r.masks.mean() for r in sparse.mask_records] == [
+        r.masks.mean() for r in model.mask_records
+    ]
 
 
 def test_sar_resnet_cifar_learned_masks_sparse_equals_masked():
