@@ -153,3 +153,28 @@ def test_dense_layers_match_mmengine(rate):
             assert macs.item() == reference[name] * rate, name
         else:
             assert macs.item() == reference[name], name
+
+
+@pytest.mark.parametrize('options, rate', [
+    (dict(), 0.5),
+    (dict(base_stride=4, base_reduction=1), 0.3),
+    (dict(mask_mode='center'), None),
+    (dict(branches='base'), None),
+])
+def test_meta_count_equals_a_real_forward(options, rate):
+    """Forced and fixed masks are counted from a meta-device forward; a
+    real forward with the same masks gives the same layers and totals."""
+    model = SARResNet(depth=18, **options).eval()
+    shape = (128, 132)  # stage maps 32x33, 16x17, 8x9: uneven cells
+    counted = count_at_rate(model, rate, shape)
+    # The model is left as it was: learned selection, real weights.
+    assert all(s.forced_rate is None for s in model._selectors())
+    assert next(model.parameters()).device.type == 'cpu'
+    model.force_activation_rate(rate)
+    real = count_complexity(model, torch.rand(1, 3, *shape))
+    assert counted.layers.keys() == real.layers.keys()
+    for name, macs in real.layers.items():
+        assert counted.layers[name].item() == macs.item(), name
+    assert counted.params == real.params
+    if real.rates is not None:
+        assert counted.rates.item() == pytest.approx(real.rates.item())
