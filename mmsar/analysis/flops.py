@@ -32,6 +32,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 from torch import Tensor
+from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.utils import _pair
 
 from mmsar.models.layers.patch_grid import cell_bounds
@@ -42,6 +43,7 @@ from mmsar.models.utils.sar_backbone import (PARTS, is_sar_backbone,
 
 COUNTED_LAYERS = (nn.Conv2d, nn.Linear, nn.AvgPool2d, nn.MaxPool2d,
                   nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
+NORM_LAYERS = (_BatchNorm, nn.GroupNorm, nn.LayerNorm)
 
 
 @dataclass
@@ -297,16 +299,23 @@ def _static_masks(backbone: nn.Module) -> Optional[List[Tensor]]:
 
 def _meta_copy(module: nn.Module) -> nn.Module:
     """A copy of ``module`` whose parameters and buffers are on the meta
-    device (shapes only, nothing copied or computed)."""
+    device (shapes only, nothing copied or computed). Its norm layers,
+    which are not counted and which the meta device runs slowly, are
+    identities."""
     memo = {}
-    for name, tensor in module.state_dict(keep_vars=True).items():
+    for _, tensor in module.state_dict(keep_vars=True).items():
         meta = torch.empty_like(tensor, device='meta')
         if isinstance(tensor, nn.Parameter):
             meta = nn.Parameter(meta, requires_grad=tensor.requires_grad)
         memo[id(tensor)] = meta
     for _, buffer in module.named_buffers():  # non-persistent ones too
         memo.setdefault(id(buffer), torch.empty_like(buffer, device='meta'))
-    return copy.deepcopy(module, memo)
+    meta = copy.deepcopy(module, memo)
+    for parent in list(meta.modules()):
+        for name, child in parent.named_children():
+            if isinstance(child, NORM_LAYERS):
+                setattr(parent, name, nn.Identity())
+    return meta
 
 
 def count_at_rate(backbone: nn.Module,
