@@ -1,13 +1,16 @@
 """SARResNeXt, SARResNeXtCifar and SARWideResNet: the ResNet's SAR stages
 with other blocks and widths."""
+import numpy as np
 import pytest
 import torch
+from mmengine.visualization import Visualizer
 from mmpretrain.models import ResNeXt
 
-from mmsar.analysis import dense_counterpart
+from mmsar.analysis import count_at_rate, dense_counterpart
 from mmsar.models import (SARResNeXt, SARResNeXtCifar, SARResNet,
                           SARWideResNet)
 from mmsar.models.layers import SARModule
+from mmsar.visualization import draw_mask_overlays
 
 
 def test_sar_resnext50_stage_outputs_are_the_resnext_ones():
@@ -82,3 +85,19 @@ def test_sar_wide_resnet():
 def test_bad_arguments(build, match):
     with pytest.raises(ValueError, match=match):
         build()
+
+
+def test_masks_of_the_new_backbones_draw_and_count():
+    """Their mask records feed the FLOPs counter and the overlays as the
+    ResNet's do."""
+    model = SARResNeXtCifar(width_per_group=4).eval()
+    full = count_at_rate(model, 1.0, (32, 32)).macs.item()
+    half = count_at_rate(model, 0.5, (32, 32))
+    assert half.rates.item() == 0.5 and half.macs.item() < full
+    with torch.no_grad():
+        model(torch.rand(1, 3, 32, 32))
+    image = np.zeros((32, 32, 3), dtype=np.uint8)
+    figure = draw_mask_overlays(
+        Visualizer.get_instance('mmsar_test_new_backbones'), image,
+        model.mask_records[:1], 0, (32, 32))
+    assert figure.ndim == 3 and figure.shape[2] == 3
