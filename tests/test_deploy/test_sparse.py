@@ -131,9 +131,12 @@ R50 = (SARResNet, dict(depth=50, out_indices=(0, 1, 2, 3)))
     (R50, (80, 72), 0.5),
     (R50, (80, 72), 0.0),
     (R50, (80, 72), 1.0),
-    ((SARResNeXt, dict(depth=50, out_indices=(0, 1, 2, 3))), (64, 56), 0.5),
-    ((SARResNeXtCifar, dict(width_per_group=4, base_stride=4)), (32, 32),
-     0.5),
+    ((SARResNeXt,
+      dict(depth=50, groups=8, width_per_group=8, stem_channels=16,
+           base_channels=16, out_indices=(0, 1, 2, 3))), (64, 56), 0.5),
+    ((SARResNeXtCifar,
+      dict(width_per_group=8, stem_channels=16, base_channels=16,
+           base_stride=4)), (32, 32), 0.5),
     ((SARWideResNet, dict(depth=16, widen_factor=2)), (32, 32), 0.5),
 ])
 def test_sar_backbones_sparse_equal_masked(backbone, size, rate):

@@ -282,7 +282,7 @@ def test_base_stride_per_stage(base_stride, expected):
 
 
 def test_default_mask_grid_and_init_gap():
-    model = SARResNet(50, mask_init_gap=9.0)
+    model = SARResNet(18, mask_init_gap=9.0)
     model.init_weights()
     assert model.mask_grid == (14, 7, 2)
     assert [m.grid for m in model.sar_modules] == [14, 7, 2]
