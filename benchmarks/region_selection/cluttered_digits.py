@@ -10,6 +10,8 @@ Examples:
     python benchmarks/region_selection/cluttered_digits.py --dense
     python benchmarks/region_selection/cluttered_digits.py --target 0.5 \
         --rate-estimator gumbel --mask-sampling gumbel   # paper's settings
+    python benchmarks/region_selection/cluttered_digits.py --target 0.5 \
+        --clutter blobs --digit-scale 1 --overlay-dir work_dirs/overlays
 """
 import argparse
 import json
