@@ -31,6 +31,14 @@ def check_target_schedule(schedule: str, target: float,
         raise ValueError(f'step_end must be in (0, 1], got {step_end}')
 
 
+def check_loss_weight(loss_weight: float) -> None:
+    """Raise ValueError unless the weight of a loss is a finite number >= 0."""
+    if not (isinstance(loss_weight, (int, float))
+            and math.isfinite(loss_weight) and loss_weight >= 0):
+        raise ValueError('loss_weight must be a finite number >= 0, got '
+                         f'{loss_weight!r}')
+
+
 def check_temperature(tau_start: float, tau_end: float) -> None:
     """Raise ValueError unless ``0 < tau_end <= tau_start``."""
     if tau_start <= 0 or tau_end <= 0:

@@ -10,6 +10,7 @@ from mmengine.registry import HOOKS, MODELS
 from torch import Tensor, nn
 
 from ...models.utils.dense_to_sar import load_dense_weights
+from ..schedules import check_loss_weight
 
 TARGETS = ('logits', 'features')
 
@@ -99,9 +100,7 @@ class DenseDistillHook(Hook):
         if not _is_number(temperature) or temperature <= 0:
             raise ValueError('temperature must be a finite number > 0, got '
                              f'{temperature!r}')
-        if not _is_number(loss_weight) or loss_weight < 0:
-            raise ValueError('loss_weight must be a finite number >= 0, got '
-                             f'{loss_weight!r}')
+        check_loss_weight(loss_weight)
         self.teacher_cfg = teacher
         self.teacher_checkpoint = teacher_checkpoint
         self.distill = distill

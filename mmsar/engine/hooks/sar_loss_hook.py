@@ -1,6 +1,5 @@
 """Hook that trains the region-selection modules of SAR backbones."""
 import logging
-import math
 from typing import List, Optional, Tuple
 
 import torch
@@ -13,8 +12,8 @@ from torch import Tensor, nn
 from ...models.layers.region_selection import SAMPLINGS, RegionSelection
 from ...models.utils import find_sar_backbones
 from ...models.utils.mask_record import MaskRecord
-from ..schedules import (check_target_schedule, check_temperature,
-                         gumbel_temperature, target_rate)
+from ..schedules import (check_loss_weight, check_target_schedule,
+                         check_temperature, gumbel_temperature, target_rate)
 
 LOSS_MODES = ('batch', 'sample')
 RATE_ESTIMATORS = ('gumbel', 'threshold')
@@ -172,10 +171,7 @@ class SARLossHook(Hook):
         _check_loss_mode(mode)
         _check_choice('rate estimator', rate_estimator, RATE_ESTIMATORS)
         _check_choice('mask sampling', mask_sampling, SAMPLINGS)
-        if not (isinstance(loss_weight, (int, float))
-                and math.isfinite(loss_weight) and loss_weight >= 0):
-            raise ValueError('loss_weight must be a finite number >= 0, got '
-                             f'{loss_weight!r}')
+        check_loss_weight(loss_weight)
         self.target_rate = target_rate
         self.loss_weight = loss_weight
         self.mode = mode
