@@ -12,16 +12,10 @@
 # and 0.727 in a one-thread run).
 _base_ = [
     './faster-rcnn_r18_fpn_1xb8-12e_toy-coco.py',
-    '../_base_/hooks/sar_loss_paper_short.py'
+    '../_base_/backbones/sar-r18_toy.py',
+    '../_base_/hooks/sar_loss_paper_short.py',
 ]
 
 model = dict(
     backbone=dict(
-        _delete_=True,
-        type='SARResNet',
-        depth=18,
-        mask_groups=2,
-        base_stride=2,
-        base_reduction=2,
-        mask_grid=(4, 4, 2),
-        out_indices=(0, 1, 2, 3)))
+        _delete_=True, **_base_.sar_backbone, out_indices=(0, 1, 2, 3)))

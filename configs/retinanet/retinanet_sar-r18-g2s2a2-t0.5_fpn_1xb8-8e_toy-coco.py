@@ -5,17 +5,14 @@ _base_ = [
     '../_base_/datasets/toy_coco_detection.py',
     '../_base_/schedules/toy_detection_12e.py',
     'mmdet::_base_/default_runtime.py',
+    '../_base_/backbones/sar-r18_toy.py',
 ]
 default_scope = 'mmdet'
 custom_imports = dict(imports=['mmsar'], allow_failed_imports=False)
 
 model = dict(
     backbone=dict(
-        _delete_=True,
-        type='SARResNet',
-        depth=18,
-        mask_grid=(4, 4, 2),
-        out_indices=(0, 1, 2, 3)),
+        _delete_=True, **_base_.sar_backbone, out_indices=(0, 1, 2, 3)),
     neck=dict(in_channels=[64, 128, 256, 512], out_channels=128),
     bbox_head=dict(num_classes=3, in_channels=128, feat_channels=128))
 

@@ -5,15 +5,8 @@
 # moves the masks under AdamW in a few hundred iterations).
 _base_ = [
     '../resnet/resnet18_1xb32-40e_toy-cls.py',
+    '../_base_/backbones/sar-r18_toy.py',
     '../_base_/hooks/sar_loss_paper_short.py',
 ]
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='SARResNet',
-        depth=18,
-        mask_groups=2,
-        base_stride=2,
-        base_reduction=2,
-        mask_grid=(4, 4, 2),
-        out_indices=(3, )))
+    backbone=dict(_delete_=True, **_base_.sar_backbone, out_indices=(3, )))

@@ -14,20 +14,10 @@ dense = 'data/pretrained/resnet50-0676ba61.pth'
 load_from = 'work_dirs/dense2sar/sar-r50-g2s2a2_in1k.pth'
 
 max_epochs = 100
+# the 5-epoch warm-up of the base, then cosine over the remaining epochs
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=0.01,
-        by_epoch=True,
-        begin=0,
-        end=5,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs - 5,
-        by_epoch=True,
-        begin=5,
-        end=max_epochs)
+    _base_.param_scheduler[0],
+    dict(_base_.param_scheduler[1], T_max=max_epochs - 5, end=max_epochs)
 ]
 train_cfg = dict(max_epochs=max_epochs)
 custom_hooks = [
