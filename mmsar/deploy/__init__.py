@@ -1,18 +1,21 @@
 """Inference-only conversions (fused dense blocks, patch-sparse SAR) and
 export to the CPU engines (ONNX Runtime, OpenVINO)."""
-from .dense_blocks import (FusedBasicBlock, FusedBottleneck, fuse_block,
+from .dense_blocks import (FusedBasicBlock, FusedBottleneck,
+                           FusedInvertedResidual, fuse_block,
                            fuse_resnet_stem, fuse_sequential)
 from .engines import BACKENDS, EngineBackbone, EngineError
 from .export import ExportedBackbone, export_backbone, export_onnx
 from .fused_conv import FusedConv2d, fold_conv_norm
 from .grid_pool import GridPool
 from .sar import deploy_backbone, sparsify_sar_module
-from .sparse_blocks import SparseBasicBlock, SparseBottleneck, sparsify_block
+from .sparse_blocks import (SparseBasicBlock, SparseBottleneck,
+                            SparseInvertedResidual, sparsify_block)
 
 __all__ = [
-    'FusedBasicBlock', 'FusedBottleneck', 'fuse_block', 'fuse_resnet_stem',
-    'fuse_sequential', 'BACKENDS', 'EngineBackbone', 'EngineError',
-    'ExportedBackbone', 'export_backbone', 'export_onnx', 'FusedConv2d',
-    'fold_conv_norm', 'GridPool', 'deploy_backbone', 'sparsify_sar_module',
-    'SparseBasicBlock', 'SparseBottleneck', 'sparsify_block'
+    'FusedBasicBlock', 'FusedBottleneck', 'FusedInvertedResidual',
+    'fuse_block', 'fuse_resnet_stem', 'fuse_sequential', 'BACKENDS',
+    'EngineBackbone', 'EngineError', 'ExportedBackbone', 'export_backbone',
+    'export_onnx', 'FusedConv2d', 'fold_conv_norm', 'GridPool',
+    'deploy_backbone', 'sparsify_sar_module', 'SparseBasicBlock',
+    'SparseBottleneck', 'SparseInvertedResidual', 'sparsify_block'
 ]

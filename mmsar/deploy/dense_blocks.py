@@ -41,16 +41,20 @@ def fuse_sequential(seq: nn.Sequential) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def fuse_conv_module(module: ConvModule) -> FusedConv2d:
-    """An mmcv ``ConvModule`` (conv, norm, optional ReLU) as one op."""
+def fuse_conv_module(module: ConvModule, **kwargs) -> FusedConv2d:
+    """An mmcv ``ConvModule`` (conv, norm, optional ReLU or ReLU6) as one
+    op; ``kwargs`` go to :meth:`FusedConv2d.from_conv` (e.g. padding)."""
     if module.order != ('conv', 'norm', 'act'):
         raise NotImplementedError(f'ConvModule order {module.order}')
     act = module.activate if module.with_activation else None
-    if act is not None and not isinstance(act, nn.ReLU):
+    if act is not None and not isinstance(act, (nn.ReLU, nn.ReLU6)):
         raise NotImplementedError(f'Activation {type(act).__name__}')
     return FusedConv2d.from_conv(
-        module.conv, module.norm if module.with_norm else None,
-        relu=act is not None)
+        module.conv,
+        module.norm if module.with_norm else None,
+        relu=isinstance(act, nn.ReLU),
+        relu6=isinstance(act, nn.ReLU6),
+        **kwargs)
 
 
 def fuse_shortcut(shortcut: Optional[nn.Module]) -> Optional[nn.Module]:
@@ -92,9 +96,37 @@ class FusedBottleneck(nn.Module):
         return self.conv3(self.conv2(self.conv1(x)), residual=identity)
 
 
+class FusedInvertedResidual(nn.Module):
+    """project(depthwise(expand(x))) [+ shortcut(x)], fused convs (an
+    mmsar :class:`~mmsar.models.layers.InvertedResidual`).
+
+    Input (N, C_in, H, W), output (N, C_out, H / s, W / s), channels-last.
+    """
+
+    def __init__(self, block: nn.Module):
+        super().__init__()
+        self.expand = (None if block.expand is None else fuse_conv_module(
+            block.expand))
+        self.depthwise = fuse_conv_module(block.depthwise)
+        self.project = fuse_conv_module(block.project)
+        self.use_shortcut = block.use_shortcut
+        self.downsample = fuse_shortcut(block.downsample)
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = x if self.expand is None else self.expand(x)
+        out = self.depthwise(out)
+        if not self.use_shortcut:
+            return self.project(out)
+        identity = x if self.downsample is None else self.downsample(x)
+        return self.project(out, residual=identity)
+
+
 def fuse_block(block: nn.Module) -> nn.Module:
-    """The fused version of a BasicBlock or Bottleneck (any of ours or
-    mmpretrain's, in eval mode: drop path is then the identity)."""
+    """The fused version of a BasicBlock, Bottleneck (any of ours or
+    mmpretrain's, in eval mode: drop path is then the identity) or mmsar
+    InvertedResidual."""
+    if hasattr(block, 'depthwise'):
+        return FusedInvertedResidual(block)
     return FusedBottleneck(block) if hasattr(block,
                                              'conv3') else FusedBasicBlock(
                                                  block)

@@ -59,6 +59,7 @@ class FusedConv2d(nn.Module):
         stride, padding, dilation (tuple[int, int]): As in ``nn.Conv2d``.
         groups (int): As in ``nn.Conv2d``.
         relu (bool): Apply ReLU last (after the residual add).
+        relu6 (bool): Apply ReLU6 last instead.
     """
 
     def __init__(self,
@@ -68,13 +69,15 @@ class FusedConv2d(nn.Module):
                  padding=(0, 0),
                  dilation=(1, 1),
                  groups: int = 1,
-                 relu: bool = False):
+                 relu: bool = False,
+                 relu6: bool = False):
         super().__init__()
         self.stride = tuple(stride)
         self.padding = tuple(padding)
         self.dilation = tuple(dilation)
         self.groups = groups
         self.relu = relu
+        self.relu6 = relu6
         self.register_buffer('weight', weight.contiguous())
         self.register_buffer('bias', bias.contiguous())
         self._packed: 'OrderedDict[tuple, Tensor]' = OrderedDict()
@@ -84,12 +87,13 @@ class FusedConv2d(nn.Module):
                   conv: nn.Conv2d,
                   norm: Optional[nn.Module] = None,
                   relu: bool = False,
-                  padding: Optional[Tuple[int, int]] = None):
+                  padding: Optional[Tuple[int, int]] = None,
+                  relu6: bool = False):
         """Fold ``norm`` into ``conv``; ``padding`` overrides the conv's."""
         weight, bias = fold_conv_norm(conv, norm)
         return cls(weight, bias, conv.stride,
                    conv.padding if padding is None else padding,
-                   conv.dilation, conv.groups, relu)
+                   conv.dilation, conv.groups, relu, relu6)
 
     @property
     def out_channels(self) -> int:
@@ -136,20 +140,26 @@ class FusedConv2d(nn.Module):
         """
         x = x.contiguous(memory_format=CHANNELS_LAST)
         if self._use_onednn(x):
-            attr = 'relu' if self.relu else 'none'
+            attr, scalars = 'none', [None]
+            if self.relu:
+                attr = 'relu'
+            elif self.relu6:
+                attr, scalars = 'hardtanh', [0.0, 6.0]
             args = (self.packed_weight(x.shape), self.bias, list(self.padding),
                     list(self.stride), list(self.dilation), self.groups)
             if residual is None:
                 return torch.ops.mkldnn._convolution_pointwise(
-                    x, *args, attr, [None], None)
+                    x, *args, attr, scalars, None)
             residual = residual.contiguous(memory_format=CHANNELS_LAST)
             return torch.ops.mkldnn._convolution_pointwise(
                 x, residual, *args, 'add', None,
-                attr if self.relu else None, [None], None)
+                None if attr == 'none' else attr, scalars, None)
         out = F.conv2d(x, self.weight, self.bias, self.stride, self.padding,
                        self.dilation, self.groups)
         if residual is not None:
             out = out + residual
+        if self.relu6:
+            return out.clamp(0, 6)
         return torch.relu(out) if self.relu else out
 
     def extra_repr(self) -> str:
@@ -157,4 +167,4 @@ class FusedConv2d(nn.Module):
         return (f'{c_in * self.groups}, {c_out}, kernel_size=({kh}, {kw}), '
                 f'stride={self.stride}, padding={self.padding}, '
                 f'dilation={self.dilation}, groups={self.groups}, '
-                f'relu={self.relu}')
+                f'relu={self.relu}, relu6={self.relu6}')

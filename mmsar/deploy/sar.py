@@ -23,8 +23,9 @@ def sparsify_sar_module(module: nn.Module) -> nn.Module:
 
     Base blocks, width alignments and the region-selection convs are fused;
     refine blocks become :class:`SparseBottleneck` / :class:`SparseBasicBlock`
-    that take cell masks; the fusion blends channels-last; the selectors'
-    pooling becomes a :class:`GridPool` that exports at any map size.
+    / :class:`SparseInvertedResidual` that take cell masks; the fusion blends
+    channels-last; the selectors' pooling becomes a :class:`GridPool` that
+    exports at any map size.
     """
     module.eval()
     module.base_blocks = ModuleList(fuse_block(b) for b in module.base_blocks)

@@ -7,17 +7,20 @@ patches only (see :mod:`mmsar.models.layers.sparse_patches` for the row
 views and tables). The selected patches of all samples and groups go
 through each conv as one batch; their residual is added onto a copy of the
 shortcut (one scatter-add) and one ReLU pass over the map ends the block,
-so unselected positions are ``relu(shortcut)``.
+so unselected positions are ``relu(shortcut)`` (the shortcut itself for
+an inverted residual, which has no ReLU there).
 """
+from functools import lru_cache
 
 import torch
 import torch.nn as nn
 from torch import Tensor
 
+from ..models.layers.patch_grid import cell_bounds
 from ..models.layers.sparse_patches import (PatchGeometry, PatchPlan,
                                             patch_geometry, plan_patches,
                                             put_rows, static_shape)
-from .dense_blocks import fuse_shortcut
+from .dense_blocks import fuse_conv_module, fuse_shortcut
 from .fused_conv import FusedConv2d
 
 
@@ -45,14 +48,18 @@ def new_rows(num_rows: int, channels: int, like: Tensor,
 class _SparseRefineBlock(nn.Module):
     """Shared parts: the shortcut, the output pass and the padded buffer."""
 
+    # A ReLU after the residual add.
+    final_relu = True
+
     def __init__(self, block: nn.Module):
         super().__init__()
         self.groups = block.groups
         self.downsample = fuse_shortcut(block.downsample)
 
-    def sparse_residual(self, x: Tensor, plan: PatchPlan,
+    def sparse_residual(self, x: Tensor, masks: Tensor, plan: PatchPlan,
                         geometry: PatchGeometry) -> Tensor:
-        """The residual branch on the patches, (S, C_out, p_h, p_w)."""
+        """The residual branch on the patches of the output grid
+        (``plan``, ``geometry``), (S, C_out, p_h, p_w)."""
         raise NotImplementedError
 
     def pad_patches(self, patches: Tensor, plan: PatchPlan,
@@ -74,22 +81,25 @@ class _SparseRefineBlock(nn.Module):
         """Refine x (N, C_in, H, W) where cell masks (N, G, K, K) are on.
 
         Returns:
-            Tensor: Channels-last (N, C_out, H, W).
+            Tensor: Channels-last (N, C_out, H', W'), the size of the
+            shortcut.
         """
         x = x.contiguous(memory_format=torch.channels_last)
-        n, _, height, width = static_shape(x)
+        n = static_shape(x)[0]
         shortcut = x if self.downsample is None else self.downsample(x)
-        c_out = static_shape(shortcut)[1]
+        _, c_out, height, width = static_shape(shortcut)
         geometry = patch_geometry(height, width, masks.shape[-1], x.device)
         plan = plan_patches(geometry, masks)
         out = as_rows(shortcut, self.groups).clone()
         if plan is not None:
-            residual = as_rows(self.sparse_residual(x, plan, geometry),
-                               self.groups)
+            residual = as_rows(
+                self.sparse_residual(x, masks, plan, geometry), self.groups)
             out = put_rows(
                 out, plan.scatter, residual * plan.keep[:, None],
                 accumulate=True)
-        out = out.relu_().view(n, height, width, c_out)
+        if self.final_relu:
+            out = out.relu_()
+        out = out.view(n, height, width, c_out)
         return out.permute(0, 3, 1, 2)
 
     def gather(self, x: Tensor, plan: PatchPlan,
@@ -117,7 +127,7 @@ class SparseBottleneck(_SparseRefineBlock):
             block.conv2, block.norm2, True, padding=(0, 0))
         self.conv3 = FusedConv2d.from_conv(block.conv3, block.norm3)
 
-    def sparse_residual(self, x: Tensor, plan: PatchPlan,
+    def sparse_residual(self, x: Tensor, masks: Tensor, plan: PatchPlan,
                         geometry: PatchGeometry) -> Tensor:
         inner = self.conv1(self.gather(x, plan, geometry))
         n = static_shape(x)[0]
@@ -142,7 +152,7 @@ class SparseBasicBlock(_SparseRefineBlock):
         self.conv2 = FusedConv2d.from_conv(
             block.conv2, block.norm2, padding=(0, 0))
 
-    def sparse_residual(self, x: Tensor, plan: PatchPlan,
+    def sparse_residual(self, x: Tensor, masks: Tensor, plan: PatchPlan,
                         geometry: PatchGeometry) -> Tensor:
         n = static_shape(x)[0]
         inner = self.pad_patches(
@@ -151,10 +161,73 @@ class SparseBasicBlock(_SparseRefineBlock):
             self.pad_patches(self.conv1(inner), plan, geometry, n))
 
 
+@lru_cache(maxsize=64)
+def halves_cells(height: int, width: int, grid: int) -> bool:
+    """Whether every cell of a K x K grid over an (H, W) map is twice the
+    cell over the (ceil(H / 2), ceil(W / 2)) output of a stride-2 conv."""
+    return all(
+        cell_bounds(size, grid) == [(2 * a, 2 * b) for a, b in cell_bounds(
+            -(-size // 2), grid)] for size in (height, width))
+
+
+class SparseInvertedResidual(_SparseRefineBlock):
+    """Patch-sparse :class:`~mmsar.models.layers.InvertedResidual` refine
+    block.
+
+    The expansion 1x1 conv runs on the patches of the input, is scattered
+    into a zero-padded map and re-gathered with a 1-pixel halo; the
+    depthwise 3x3 conv runs unpadded, with the block's stride, on the
+    haloed patches and the linear 1x1 projection gives the residual; no
+    ReLU follows the add. A stride-2 block gathers the input patches of
+    cells twice the output cells (and so reads the same halo as the masked
+    forward); when the input map is not cut that way (an input side that
+    is not a multiple of 2K, say), it runs the masked forward instead.
+
+    Args:
+        block (InvertedResidual): A grouped refine block (eval mode),
+            stride 1 or 2, dilation 1.
+    """
+
+    final_relu = False
+
+    def __init__(self, block: nn.Module):
+        super().__init__(block)
+        self.stride = block.stride
+        self.expand = (None if block.expand is None else fuse_conv_module(
+            block.expand))
+        self.depthwise = fuse_conv_module(block.depthwise, padding=(0, 0))
+        self.project = fuse_conv_module(block.project)
+        # The masked forward, for input grids that are not twice the output.
+        self.masked = block if block.stride != 1 else None
+
+    def sparse_residual(self, x: Tensor, masks: Tensor, plan: PatchPlan,
+                        geometry: PatchGeometry) -> Tensor:
+        n, _, height, width = static_shape(x)
+        if self.stride != 1:
+            geometry = patch_geometry(height, width, geometry.grid, x.device)
+            plan = plan_patches(geometry, masks)
+        patches = self.gather(x, plan, geometry)
+        inner = patches if self.expand is None else self.expand(patches)
+        return self.project(
+            self.depthwise(self.pad_patches(inner, plan, geometry, n)))
+
+    def forward(self, x: Tensor, masks: Tensor) -> Tensor:
+        height, width = static_shape(x)[2:]
+        if self.masked is not None and not halves_cells(
+                height, width, int(masks.shape[-1])):
+            return self.masked(x, masks).contiguous(
+                memory_format=torch.channels_last)
+        return super().forward(x, masks)
+
+
 def sparsify_block(block: nn.Module) -> nn.Module:
     """The sparse version of a refine block."""
-    if block.stride != 1 or block.dilation != 1:
-        raise ValueError('Refine blocks have stride 1 and dilation 1.')
+    if block.dilation != 1 or block.stride not in (
+            1, 2 if hasattr(block, 'depthwise') else 1):
+        raise ValueError('Refine blocks have dilation 1 and stride 1 (2 '
+                         'for an inverted residual).')
+    if hasattr(block, 'depthwise'):
+        return SparseInvertedResidual(block)
     if hasattr(block, 'conv3'):
         return SparseBottleneck(block)
     return SparseBasicBlock(block)

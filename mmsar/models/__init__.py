@@ -1,8 +1,8 @@
-from .backbones import (SARResNet, SARResNetCifar, SARResNeXt,
+from .backbones import (SARMobileNetV2, SARResNet, SARResNetCifar, SARResNeXt,
                         SARResNeXtCifar, SARWideResNet)
 from .utils import MaskRecord
 
 __all__ = [
     'SARResNet', 'SARResNetCifar', 'SARWideResNet', 'SARResNeXt',
-    'SARResNeXtCifar', 'MaskRecord'
+    'SARResNeXtCifar', 'SARMobileNetV2', 'MaskRecord'
 ]

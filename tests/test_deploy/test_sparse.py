@@ -6,11 +6,13 @@ import torch
 import torch.nn as nn
 from sparse_testing import assert_close, randomize_norms, sar_model
 
-from mmsar.deploy import FusedConv2d, deploy_backbone, sparsify_block
-from mmsar.models import (SARResNet, SARResNetCifar, SARResNeXt,
-                          SARResNeXtCifar, SARWideResNet)
-from mmsar.models.layers import (BasicBlock, Bottleneck, make_shortcut,
-                                 upsample_masks)
+from mmsar.deploy import (FusedConv2d, SparseInvertedResidual,
+                          deploy_backbone, sparsify_block)
+from mmsar.deploy.sparse_blocks import halves_cells
+from mmsar.models import (SARMobileNetV2, SARResNet, SARResNetCifar,
+                          SARResNeXt, SARResNeXtCifar, SARWideResNet)
+from mmsar.models.layers import (BasicBlock, Bottleneck, InvertedResidual,
+                                 make_shortcut, upsample_masks)
 from mmsar.models.layers.sparse_patches import patch_geometry, plan_patches
 
 
@@ -78,20 +80,23 @@ def test_plan_skips_empty_cells_and_unselected_masks():
     assert plan.gather.numel() == 1 * p_h * p_w * 2  # one slot, G = 2
 
 
-@pytest.mark.parametrize('relu, residual', [(True, True), (False, False)])
-def test_fused_conv_matches_conv_norm(relu, residual):
+@pytest.mark.parametrize('relu, relu6, residual', [(True, False, True),
+                                                   (False, False, False),
+                                                   (False, True, False)])
+def test_fused_conv_matches_conv_norm(relu, relu6, residual):
     torch.manual_seed(0)
     conv = nn.Conv2d(8, 16, 3, padding=1, groups=2, bias=False)
     norm = nn.BatchNorm2d(16)
     seq = nn.Sequential(conv, norm)
     randomize_norms(seq)
     seq.eval()
-    fused = FusedConv2d.from_conv(conv, norm, relu=relu)
-    x = torch.randn(2, 8, 9, 7)
+    fused = FusedConv2d.from_conv(conv, norm, relu=relu, relu6=relu6)
+    x = torch.randn(2, 8, 9, 7) * 4
     other = torch.randn(2, 16, 9, 7) if residual else None
     with torch.no_grad():
         ref = seq(x) + (other if residual else 0)
         ref = torch.relu(ref) if relu else ref
+        ref = ref.clamp(0, 6) if relu6 else ref
         eager = fused(x, other)  # grad mode: the F.conv2d fallback
     with torch.inference_mode():
         onednn = fused(x, other)
@@ -189,3 +194,91 @@ def test_deploy_dense_resnet_equals_stock():
         outs = deployed(x)
     for out, ref in zip(outs, refs):
         assert_close(out, ref)
+
+
+@pytest.mark.parametrize('channels, stride, expand_ratio',
+                         [((16, 16), 1, 6), ((8, 16), 1, 6), ((8, 16), 2, 6),
+                          ((16, 16), 1, 1)])
+@pytest.mark.parametrize('size', SIZES + [(18, 12, 3), (18, 16, 3)])
+@pytest.mark.parametrize('case', CASES)
+def test_sparse_inverted_residual_equals_masked(channels, stride,
+                                                expand_ratio, size, case):
+    """Stride 2 is patch-sparse where the input cells are twice the output
+    ones ((16, 16, 4), (18, 12, 3)) and masked otherwise."""
+    height, width, grid = size
+    torch.manual_seed(0)
+    in_channels, out_channels = channels
+    block = InvertedResidual(
+        in_channels,
+        out_channels,
+        stride=stride,
+        groups=2,
+        expand_ratio=expand_ratio,
+        downsample=make_shortcut(in_channels, out_channels, stride)
+        if (stride, in_channels) != (1, out_channels) else None)
+    randomize_norms(block)
+    block.eval()
+    sparse = sparsify_block(copy.deepcopy(block))
+    aligned = halves_cells(height, width, grid)
+    assert aligned == (size in [(16, 16, 4), (18, 12, 3)])
+    if aligned:
+        sparse.masked = None  # no masked fallback: the patches must do
+    x = torch.randn(3, in_channels, height, width)
+    masks = cell_masks(case, 3, 2, grid)
+    with torch.no_grad():
+        ref = block(x, masks)
+    with torch.inference_mode():
+        out = sparse(x, masks)
+    assert out.is_contiguous(memory_format=torch.channels_last)
+    assert_close(out, ref)
+
+
+@pytest.mark.parametrize('size, rate', [((224, 224), 0.5), ((96, 80), 0.5),
+                                        ((224, 224), 1.0)])
+def test_sar_mobilenet_v2_sparse_equals_masked(size, rate):
+    """224 x 224: every strided refine block is patch-sparse; 96 x 80 has
+    input cells that are not twice the output ones (masked there)."""
+    model = sar_model(SARMobileNetV2, widen_factor=0.75,
+                      out_indices=(1, 2, 3, 4, 7))
+    model.force_activation_rate(rate)
+    sparse = copy.deepcopy(model)
+    sparse.switch_to_sparse()
+    blocks = [b for m in sparse.sar_modules for b in m.refine_blocks]
+    assert all(isinstance(b, SparseInvertedResidual) for b in blocks)
+    if size == (224, 224):
+        for block in blocks:
+            block.masked = None  # every strided block is patch-sparse
+    x = torch.randn(2, 3, *size)
+    with torch.no_grad():
+        refs = model(x)
+    with torch.inference_mode():
+        outs = sparse(x)
+    for out, ref in zip(outs, refs):
+        assert_close(out, ref)
+
+
+def test_sar_mobilenet_v2_learned_masks_sparse_equals_masked():
+    model = sar_model(SARMobileNetV2, widen_factor=0.75, out_indices=(4, ))
+    # Learned masks that differ per sample and group.
+    for selector in model._selectors():
+        nn.init.normal_(selector.logits.weight, std=2)
+        nn.init.zeros_(selector.logits.bias)
+    x = torch.randn(3, 3, 224, 224)
+    # Norm statistics of x: without them the features of a random-init
+    # MobileNet-v2 hardly depend on the image (nor would its masks).
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.reset_running_stats()
+            m.momentum = None
+    with torch.no_grad():
+        model.train()(x)
+    model.eval()
+    sparse = copy.deepcopy(model)
+    sparse.switch_to_sparse()
+    with torch.no_grad():
+        ref = model(x)[0]
+    with torch.inference_mode():
+        out = sparse(x)[0]
+    rates = torch.stack([r.rates for r in model.mask_records])
+    assert 0 < rates.mean() < 1 and (rates.std(1) > 0).any()
+    assert_close(out, ref)

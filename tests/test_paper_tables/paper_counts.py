@@ -24,7 +24,7 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.config import utils as config_utils
-from mmengine.registry import MODELS
+from mmengine.registry import MODELS, DefaultScope
 
 import mmsar  # noqa: F401  (registers the backbones)
 from mmsar.analysis import count_at_rate, dense_counterpart
@@ -61,10 +61,13 @@ def load_config(config: str) -> Config:
 def build_backbone(config: str):
     """The config's backbone, built on the meta device: shapes only, which
     is all that counting forced or fixed masks needs."""
-    backbone = load_config(config).model.backbone.copy()
+    cfg = load_config(config)
+    backbone = cfg.model.backbone.copy()
     backbone.pop('init_cfg', None)
     backbone.pop('_delete_', None)
-    with torch.device('meta'):
+    # The config's scope finds its upstream backbones (a dense baseline).
+    with torch.device('meta'), DefaultScope.overwrite_default_scope(
+            cfg.get('default_scope')):
         return MODELS.build(backbone)
 
 

@@ -10,15 +10,15 @@ from mmengine.registry import MODELS
 from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ..layers.region_selection import INIT_ON_LOGIT_GAP, RegionSelection
+from ..layers.region_selection import INIT_ON_LOGIT_GAP
 from ..layers.res_blocks import BasicBlock, Bottleneck, make_shortcut
 from ..layers.sar_module import SARModule, check_stage_options
 from ..utils.args import invalid_argument as _invalid
-from ..utils.mask_record import MaskRecord
+from .sar_base import SARBackboneMixin
 
 
 @MODELS.register_module()
-class SARResNet(BaseModule):
+class SARResNet(SARBackboneMixin, BaseModule):
     """SAR-ResNet backbone (Han et al., "Spatially Adaptive feature
     Refinement for Efficient Inference", Sec. III and Table X).
 
@@ -413,39 +413,6 @@ class SARResNet(BaseModule):
                                              self.conv_cfg, self.norm_cfg),
                     **self._block_options()))
         return Sequential(*blocks)
-
-    @property
-    def sar_modules(self) -> List[SARModule]:
-        """The SAR modules, in forward order."""
-        return [m for m in self.modules() if isinstance(m, SARModule)]
-
-    @property
-    def mask_records(self) -> List[MaskRecord]:
-        """Masks of every refine block in the last forward, in order."""
-        return [r for m in self.sar_modules for r in m.mask_records]
-
-    @property
-    def temperature(self) -> float:
-        """Gumbel-softmax temperature of the region-selection modules."""
-        selectors = self._selectors()
-        return selectors[0].tau if selectors else 1.0
-
-    def set_temperature(self, tau: float) -> None:
-        """Set the Gumbel-softmax temperature of every region selection."""
-        for selector in self._selectors():
-            selector.tau = tau
-
-    def force_activation_rate(self, rate: Optional[float]) -> None:
-        """Make every mask turn on ``round(rate * K * K)`` fixed cells per
-        group (for benchmarks and FLOPs of random-init models); ``None``
-        restores the learned selection."""
-        if rate is not None and not 0 <= rate <= 1:
-            raise _invalid('rate', rate, 'expected a value in [0, 1]')
-        for selector in self._selectors():
-            selector.forced_rate = rate
-
-    def _selectors(self) -> List[RegionSelection]:
-        return [m for m in self.modules() if isinstance(m, RegionSelection)]
 
     def dense_cfg(self) -> Optional[dict]:
         """Config of the mmpretrain backbone this one replaces (the FLOPs

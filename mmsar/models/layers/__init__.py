@@ -1,3 +1,4 @@
+from .inverted_residual import InvertedResidual
 from .patch_grid import (apply_group_masks, cell_bounds, cell_index,
                          upsample_masks, upsample_nearest)
 from .region_selection import RegionSelection, fixed_masks, gumbel_hard_mask
@@ -7,5 +8,6 @@ from .sar_module import FusionGate, SARModule
 __all__ = [
     'apply_group_masks', 'cell_bounds', 'cell_index', 'upsample_masks',
     'upsample_nearest', 'RegionSelection', 'fixed_masks', 'gumbel_hard_mask',
-    'BasicBlock', 'Bottleneck', 'make_shortcut', 'FusionGate', 'SARModule'
+    'BasicBlock', 'Bottleneck', 'InvertedResidual', 'make_shortcut',
+    'FusionGate', 'SARModule'
 ]

@@ -48,6 +48,12 @@ class _ResBlock(BaseModule):
     ``residual(x, masks)``.
     """
 
+    # A block that changes width or resolution has a shortcut (the SAR
+    # module builds it with ``make_shortcut``).
+    projection_shortcut = True
+    # Called with pixel masks (N, G, H, W), not cell masks (N, G, K, K).
+    takes_cell_masks = False
+
     def __init__(self,
                  in_channels: int,
                  out_channels: int,

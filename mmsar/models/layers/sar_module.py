@@ -16,6 +16,7 @@ from .sparse_fusion import blend_upsampled
 
 BRANCHES = ('both', 'base', 'refine')
 MASK_MODES = ('learned', 'center', 'uniform')
+BASE_DOWNSAMPLES = ('block', 'pool')
 
 
 def check_stage_options(base_stride: int, branches: str,
@@ -88,8 +89,14 @@ class SARModule(BaseModule):
     The output has shape (N, C, H, W). The masks of the last forward are
     kept in ``mask_records``.
 
+    A stage that strides (MobileNet-v2) takes ``stride`` 2: the first block
+    of each branch strides, the output and the masks are (H / 2, W / 2), and
+    with ``base_downsample='pool'`` the base branch is average-pooled by s
+    before its blocks, which keep the stage's strides.
+
     Args:
-        block (type): ``BasicBlock`` or ``Bottleneck``.
+        block (type): ``BasicBlock``, ``Bottleneck`` or
+            ``InvertedResidual``.
         in_channels (int): C_in.
         out_channels (int): C.
         num_blocks (int): Blocks of the plain ResNet stage this replaces
@@ -107,6 +114,14 @@ class SARModule(BaseModule):
         base_dilated (bool): SAR-dil, see above.
         mask_init_gap (float): Initial on-minus-off logit bias of the
             region selection (see :class:`RegionSelection`).
+        stride (int): Stride of the first block of both branches, 1 or 2.
+        base_downsample (str): How the base branch gets its extra
+            downsampling by s: ``'block'``, its first block strides by 2
+            (after a 3x3/2 average pool when s is 4; needs ``stride`` 1),
+            or ``'pool'``, a (s + 1) x (s + 1) / s average pool before its
+            first block (the authors' MobileNet-v2).
+        fuse_relu (bool): End the fusion with a ReLU; False for linear
+            bottlenecks, whose stage then ends with a 1x1 conv block.
         block_cfg (dict, optional): Further arguments of every block, e.g.
             the ``cardinality`` and ``width_per_group`` of ResNeXt
             bottlenecks.
@@ -130,6 +145,9 @@ class SARModule(BaseModule):
                  mask_mode: str = 'learned',
                  base_dilated: bool = False,
                  mask_init_gap: float = INIT_ON_LOGIT_GAP,
+                 stride: int = 1,
+                 base_downsample: str = 'block',
+                 fuse_relu: bool = True,
                  block_cfg: Optional[dict] = None,
                  with_cp: bool = False,
                  conv_cfg: Optional[dict] = None,
@@ -137,6 +155,14 @@ class SARModule(BaseModule):
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         check_stage_options(base_stride, branches, mask_mode)
+        if stride not in (1, 2):
+            raise invalid_argument('stride', stride, 'expected 1 or 2')
+        if base_downsample not in BASE_DOWNSAMPLES or (
+                base_downsample == 'block' and stride != 1):
+            raise invalid_argument(
+                'base_downsample', base_downsample,
+                f"expected one of {BASE_DOWNSAMPLES}; 'pool' when the stage "
+                'strides')
         if num_blocks < 2:
             raise invalid_argument(
                 'num_blocks', num_blocks,
@@ -144,6 +170,8 @@ class SARModule(BaseModule):
         self.groups = groups
         self.grid = grid
         self.base_stride = base_stride
+        self.stride = stride
+        self.fuse_relu = fuse_relu
         self.stage_index = stage_index
         self.branches = branches
         self.mask_mode = mask_mode
@@ -166,22 +194,28 @@ class SARModule(BaseModule):
         self.base_blocks = ModuleList()
         self.base_align = None
         if use_base:
-            if base_stride == 4 and not base_dilated:
-                self.base_pool = nn.AvgPool2d(3, stride=2, padding=1)
-            first_stride = 1 if base_dilated else 2
+            by_pool = base_downsample == 'pool'
+            pool_stride = base_stride if by_pool else base_stride // 2
+            if pool_stride > 1 and not base_dilated:
+                self.base_pool = nn.AvgPool2d(
+                    pool_stride + 1, stride=pool_stride,
+                    padding=pool_stride // 2)
+            first_stride = stride if by_pool or base_dilated else 2
             dilation = base_stride if base_dilated else 1
             for i in range(num_branch_blocks):
                 block_in = in_channels if i == 0 else base_width
+                block_stride = first_stride if i == 0 else 1
+                shortcut = None
+                if block.projection_shortcut:
+                    shortcut = make_shortcut(block_in, base_width,
+                                             block_stride, conv_cfg, norm_cfg)
                 self.base_blocks.append(
                     block(
                         block_in,
                         base_width,
-                        stride=first_stride if i == 0 else 1,
+                        stride=block_stride,
                         dilation=dilation,
-                        downsample=make_shortcut(
-                            block_in, base_width,
-                            first_stride if i == 0 else 1, conv_cfg,
-                            norm_cfg),
+                        downsample=shortcut,
                         **common))
             if base_width != out_channels:
                 self.base_align = conv1x1_norm(base_width, out_channels,
@@ -193,13 +227,16 @@ class SARModule(BaseModule):
         if use_refine:
             for i in range(num_branch_blocks):
                 block_in = in_channels if i == 0 else refine_width
+                block_stride = stride if i == 0 else 1
                 self.refine_blocks.append(
                     block(
                         block_in,
                         refine_width,
+                        stride=block_stride,
                         groups=groups,
-                        downsample=make_shortcut(block_in, refine_width, 1,
-                                                 conv_cfg, norm_cfg),
+                        downsample=make_shortcut(block_in, refine_width,
+                                                 block_stride, conv_cfg,
+                                                 norm_cfg),
                         **common))
                 if mask_mode == 'learned':
                     # Without a base branch, masks come from the refine
@@ -256,15 +293,20 @@ class SARModule(BaseModule):
         Returns the refined feature (N, C * beta, H, W) and the mask records.
         """
         records = []
-        size = tuple(x.shape[-2:])
+        size = self.output_size(x)
         self._check_map_size(size)
         for i, blk in enumerate(self.refine_blocks):
             masks = self.select(i, base_feats, x)
             gap = (self.selectors[i].on_logit_gap()
                    if self.mask_mode == 'learned' else None)
             records.append(MaskRecord(self.stage_index, i, masks, size, gap))
-            x = blk(x, masks if self.sparse else upsample_masks(masks, size))
+            pixel_masks = not (self.sparse or blk.takes_cell_masks)
+            x = blk(x, upsample_masks(masks, size) if pixel_masks else masks)
         return x, records
+
+    def output_size(self, x: Tensor) -> Tuple[int, int]:
+        """(H, W) of the output (and the masks) for an input x."""
+        return tuple(-(-side // self.stride) for side in x.shape[-2:])
 
     def _check_map_size(self, size: Tuple[int, int]) -> None:
         """Every cell of the masks must cover at least one pixel."""
@@ -281,7 +323,8 @@ class SARModule(BaseModule):
 
     def fuse(self, base: Optional[Tensor], refine: Optional[Tensor],
              size: Tuple[int, int]) -> Tensor:
-        """y = ReLU(a * up(base) + (1 - a) * refine), (N, C, H, W)."""
+        """y = ReLU(a * up(base) + (1 - a) * refine), (N, C, H, W); no
+        ReLU unless ``fuse_relu``."""
         if base is not None:
             if self.base_align is not None:
                 base = self.base_align(base)
@@ -290,14 +333,17 @@ class SARModule(BaseModule):
             refine = self.refine_align(refine)
         factor = 1 if self.base_dilated else self.base_stride
         if self.sparse and base is not None and refine is not None:
-            return blend_upsampled(base, refine, weights, factor)
+            return blend_upsampled(base, refine, weights, factor,
+                                   self.fuse_relu)
         if base is not None:
             base = upsample_nearest(base, factor, size)
         if base is None:
-            return torch.relu(refine)
-        if refine is None:
-            return torch.relu(base)
-        return torch.relu(weights * base + (1 - weights) * refine)
+            out = refine
+        elif refine is None:
+            out = base
+        else:
+            out = weights * base + (1 - weights) * refine
+        return torch.relu(out) if self.fuse_relu else out
 
     def switch_to_sparse(self) -> None:
         """Convert in place to the patch-sparse eval-mode path: refine blocks
@@ -308,7 +354,7 @@ class SARModule(BaseModule):
         sparsify_sar_module(self)
 
     def forward(self, x: Tensor) -> Tensor:
-        size = tuple(x.shape[-2:])
+        size = self.output_size(x)
         base_feats = self.base_branch(x) if self.base_blocks else []
         refine, self.mask_records = (
             self.refine_branch(x, base_feats) if self.refine_blocks else

@@ -5,8 +5,11 @@ from torch import Tensor
 from .sparse_patches import static_shape
 
 
-def blend_upsampled(base: Tensor, refine: Tensor, weights: Tensor,
-                    factor: int) -> Tensor:
+def blend_upsampled(base: Tensor,
+                    refine: Tensor,
+                    weights: Tensor,
+                    factor: int,
+                    relu: bool = True) -> Tensor:
     """``relu(a * up(base) + (1 - a) * refine)``, channels-last (Eq. 5).
 
     ``up`` is the nearest upsampling by ``factor`` cropped to the size of
@@ -19,6 +22,7 @@ def blend_upsampled(base: Tensor, refine: Tensor, weights: Tensor,
         refine (Tensor): (N, C, H, W).
         weights (Tensor): a, (N, C, 1, 1).
         factor (int): Upsampling factor, 1 for a dilated base branch.
+        relu (bool): Apply the ReLU. Default: True.
 
     Returns:
         Tensor: Channels-last (N, C, H, W).
@@ -38,5 +42,7 @@ def blend_upsampled(base: Tensor, refine: Tensor, weights: Tensor,
         refine = refine[:, None, :, None]
     # base * a at the base resolution, then one broadcast multiply-add at
     # full resolution (exported as Mul + Add: ONNX has no lerp).
-    out = torch.addcmul(base * weights, refine, 1 - weights).relu_()
+    out = torch.addcmul(base * weights, refine, 1 - weights)
+    if relu:
+        out = out.relu_()
     return out.reshape(n, height, width, c).permute(0, 3, 1, 2)

@@ -7,7 +7,7 @@ and its subclasses do. The check is by interface, not by class, so that
 this module imports no model and any backbone with that interface is
 trained, counted and drawn alike.
 
-The parts of a SAR-ResNet, in forward order (``PARTS``), are those of its
+The parts of a SAR backbone, in forward order (``PARTS``), are those of its
 stem, of each SAR module (base branch, region selection, masked refine
 blocks and their dense shortcuts, fusion gate and width alignments), of the
 fusion blocks that close the SAR modules, and of the plain stages.
@@ -56,17 +56,25 @@ def find_sar_backbones(model: nn.Module) -> List[nn.Module]:
 
 def fusion_blocks(backbone: nn.Module) -> Dict[str, nn.Module]:
     """Blocks that close a SAR module, by name: the non-SAR blocks of the
-    SAR layers and the first block of the layer after the last SAR module.
+    layers (top-level ``nn.Sequential`` children) that hold a SAR module,
+    and the first block of the layer after one that ends with a SAR module
+    (a SAR-ResNet's next stage opens with the fusion block; a
+    SAR-MobileNet-v2 stage ends with its own).
     """
     sar_ids = {id(m) for m in backbone.sar_modules}
     blocks = {}
-    for index, name in enumerate(backbone.res_layers):
-        for child_name, child in getattr(backbone, name).named_children():
-            closes_sar = (index < backbone.num_sar_stages
-                          or (index == backbone.num_sar_stages
-                              and child_name == '0'))
-            if closes_sar and id(child) not in sar_ids:
-                blocks[f'{name}.{child_name}'] = child
+    closes_next = False
+    for name, layer in backbone.named_children():
+        if not isinstance(layer, nn.Sequential):
+            continue
+        children = list(layer.named_children())
+        if closes_next and children:
+            blocks[f'{name}.{children[0][0]}'] = children[0][1]
+        if any(id(child) in sar_ids for _, child in children):
+            blocks.update((f'{name}.{child_name}', child)
+                          for child_name, child in children
+                          if id(child) not in sar_ids)
+        closes_next = bool(children) and id(children[-1][1]) in sar_ids
     return blocks
 
 

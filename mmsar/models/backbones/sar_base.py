@@ -1,0 +1,46 @@
+"""The SAR backbone interface shared by every SAR backbone."""
+from typing import List, Optional
+
+from ..layers.region_selection import RegionSelection
+from ..layers.sar_module import SARModule
+from ..utils.args import invalid_argument
+from ..utils.mask_record import MaskRecord
+
+
+class SARBackboneMixin:
+    """``mask_records``, the temperature and forced activation rates of a
+    backbone made of :class:`SARModule`\\ s (see
+    :mod:`mmsar.models.utils.sar_backbone`)."""
+
+    @property
+    def sar_modules(self) -> List[SARModule]:
+        """The SAR modules, in forward order."""
+        return [m for m in self.modules() if isinstance(m, SARModule)]
+
+    @property
+    def mask_records(self) -> List[MaskRecord]:
+        """Masks of every refine block in the last forward, in order."""
+        return [r for m in self.sar_modules for r in m.mask_records]
+
+    @property
+    def temperature(self) -> float:
+        """Gumbel-softmax temperature of the region-selection modules."""
+        selectors = self._selectors()
+        return selectors[0].tau if selectors else 1.0
+
+    def set_temperature(self, tau: float) -> None:
+        """Set the Gumbel-softmax temperature of every region selection."""
+        for selector in self._selectors():
+            selector.tau = tau
+
+    def force_activation_rate(self, rate: Optional[float]) -> None:
+        """Make every mask turn on ``round(rate * K * K)`` fixed cells per
+        group (for benchmarks and FLOPs of random-init models); ``None``
+        restores the learned selection."""
+        if rate is not None and not 0 <= rate <= 1:
+            raise invalid_argument('rate', rate, 'expected a value in [0, 1]')
+        for selector in self._selectors():
+            selector.forced_rate = rate
+
+    def _selectors(self) -> List[RegionSelection]:
+        return [m for m in self.modules() if isinstance(m, RegionSelection)]
