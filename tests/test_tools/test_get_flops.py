@@ -36,6 +36,16 @@ def test_get_flops_forced_rate(sar_cls_config, tmp_path):
 
 
 @pytest.mark.slow
+def test_get_flops_names_other_dense_baselines(tmp_path):
+    config = REPO_ROOT / 'configs' / 'sar_mobilenet_v2' / (
+        'sar-mobilenet-v2-g2s2a1-t0.3_4xb64-200e_in1k.py')
+    proc = run(GET_FLOPS, config, '--rate', 0.5, '--shape', 112, 112,
+               '--out-dir', tmp_path / 'out')
+    assert_ok(proc)
+    assert 'MobileNetV2 x1.0' in _gmacs_lines(proc.stdout)[-1]
+
+
+@pytest.mark.slow
 def test_get_flops_validation_images(sar_cls_config, tmp_path, toy_data_root):
     out_dir = tmp_path / 'out'
     proc = run(GET_FLOPS, sar_cls_config, '--num-images', 3, '--out-dir',

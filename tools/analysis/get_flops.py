@@ -68,6 +68,16 @@ def count(args, cfg, model, backbone):
     return count_images(backbone, val_inputs(model, dataset, args.num_images))
 
 
+def dense_name(backbone) -> str:
+    """``ResNet-50``, ``ResNeXt-50``, ``MobileNetV2 x0.75``..."""
+    name = type(backbone).__name__
+    if hasattr(backbone, 'depth'):
+        return f'{name}-{backbone.depth}'
+    if hasattr(backbone, 'widen_factor'):
+        return f'{name} x{backbone.widen_factor}'
+    return name
+
+
 def make_report(args, result, dense) -> dict:
     """JSON-ready figures: summaries in GMACs and per-image values."""
     gmacs = (result.macs / 1e9).tolist()
@@ -89,7 +99,7 @@ def make_report(args, result, dense) -> dict:
     if dense is not None:
         backbone, dense_result = dense
         report['dense'] = dict(
-            name=f'ResNet-{backbone.depth}',
+            name=dense_name(backbone),
             params_m=sum(p.numel() for p in backbone.parameters()) / 1e6,
             gmacs=dense_result.mean().item() / 1e9)
     return report

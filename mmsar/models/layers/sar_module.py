@@ -155,8 +155,11 @@ class SARModule(BaseModule):
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         check_stage_options(base_stride, branches, mask_mode)
-        if stride not in (1, 2):
-            raise invalid_argument('stride', stride, 'expected 1 or 2')
+        if stride not in (1, 2 if block.takes_cell_masks else 1):
+            raise invalid_argument(
+                'stride', stride,
+                f'expected 1, or 2 for a block that takes cell masks (not '
+                f'{block.__name__})')
         if base_downsample not in BASE_DOWNSAMPLES or (
                 base_downsample == 'block' and stride != 1):
             raise invalid_argument(
