@@ -232,12 +232,12 @@ class SARMobileNetV2(SARBackboneMixin, BaseModule):
         if width % self.base_reduction:
             raise invalid_argument(
                 'base_reduction', self.base_reduction,
-                f'must divide the width {width} of SAR stage {index}')
+                f'must divide the width {width} of layer{index + 1}')
         for what, value in widths.items():
             if value % self.mask_groups:
                 raise invalid_argument(
                     'mask_groups', self.mask_groups,
-                    f'must divide the {what} {value} of SAR stage {index} '
+                    f'must divide the {what} {value} of layer{index + 1} '
                     f'(widen_factor {self.widen_factor})')
 
     def _make_sar_layer(self, index: int, in_width: int, width: int,
