@@ -10,16 +10,14 @@ shortcut (one scatter-add) and one ReLU pass over the map ends the block,
 so unselected positions are ``relu(shortcut)`` (the shortcut itself for
 an inverted residual, which has no ReLU there).
 """
-from functools import lru_cache
-
 import torch
 import torch.nn as nn
 from torch import Tensor
 
-from ..models.layers.patch_grid import cell_bounds
 from ..models.layers.sparse_patches import (PatchGeometry, PatchPlan,
                                             patch_geometry, plan_patches,
-                                            put_rows, static_shape)
+                                            put_rows, slot_rows,
+                                            static_shape)
 from .dense_blocks import fuse_conv_module, fuse_shortcut
 from .fused_conv import FusedConv2d
 
@@ -161,27 +159,16 @@ class SparseBasicBlock(_SparseRefineBlock):
             self.pad_patches(self.conv1(inner), plan, geometry, n))
 
 
-@lru_cache(maxsize=64)
-def halves_cells(height: int, width: int, grid: int) -> bool:
-    """Whether every cell of a K x K grid over an (H, W) map is twice the
-    cell over the (ceil(H / 2), ceil(W / 2)) output of a stride-2 conv."""
-    return all(
-        cell_bounds(size, grid) == [(2 * a, 2 * b) for a, b in cell_bounds(
-            -(-size // 2), grid)] for size in (height, width))
-
-
 class SparseInvertedResidual(_SparseRefineBlock):
     """Patch-sparse :class:`~mmsar.models.layers.InvertedResidual` refine
     block.
 
-    The expansion 1x1 conv runs on the patches of the input, is scattered
-    into a zero-padded map and re-gathered with a 1-pixel halo; the
-    depthwise 3x3 conv runs unpadded, with the block's stride, on the
-    haloed patches and the linear 1x1 projection gives the residual; no
-    ReLU follows the add. A stride-2 block gathers the input patches of
-    cells twice the output cells (and so reads the same halo as the masked
-    forward); when the input map is not cut that way (an input side that
-    is not a multiple of 2K, say), it runs the masked forward instead.
+    The expansion 1x1 conv runs on the patches of the input and is
+    scattered into a zero-padded map; the depthwise 3x3 conv runs unpadded
+    on what it reads there for each output patch (the patch with a 1-pixel
+    halo, or, for stride 2, the input window of the output patch, however
+    the input cells lie) and the linear 1x1 projection gives the residual;
+    no ReLU follows the add.
 
     Args:
         block (InvertedResidual): A grouped refine block (eval mode),
@@ -197,27 +184,44 @@ class SparseInvertedResidual(_SparseRefineBlock):
             block.expand))
         self.depthwise = fuse_conv_module(block.depthwise, padding=(0, 0))
         self.project = fuse_conv_module(block.project)
-        # The masked forward, for input grids that are not twice the output.
-        self.masked = block if block.stride != 1 else None
 
     def sparse_residual(self, x: Tensor, masks: Tensor, plan: PatchPlan,
                         geometry: PatchGeometry) -> Tensor:
         n, _, height, width = static_shape(x)
-        if self.stride != 1:
-            geometry = patch_geometry(height, width, geometry.grid, x.device)
-            plan = plan_patches(geometry, masks)
-        patches = self.gather(x, plan, geometry)
-        inner = patches if self.expand is None else self.expand(patches)
-        return self.project(
-            self.depthwise(self.pad_patches(inner, plan, geometry, n)))
+        if self.stride == 1:
+            inner = self.expand_patches(self.gather(x, plan, geometry))
+            windows = self.pad_patches(inner, plan, geometry, n)
+        else:
+            source = patch_geometry(height, width, geometry.grid, x.device)
+            windows = self.strided_windows(x, masks, plan, geometry, source)
+        return self.project(self.depthwise(windows))
 
-    def forward(self, x: Tensor, masks: Tensor) -> Tensor:
-        height, width = static_shape(x)[2:]
-        if self.masked is not None and not halves_cells(
-                height, width, int(masks.shape[-1])):
-            return self.masked(x, masks).contiguous(
-                memory_format=torch.channels_last)
-        return super().forward(x, masks)
+    def expand_patches(self, patches: Tensor) -> Tensor:
+        return patches if self.expand is None else self.expand(patches)
+
+    def strided_windows(self, x: Tensor, masks: Tensor, plan: PatchPlan,
+                        geometry: PatchGeometry,
+                        source: PatchGeometry) -> Tensor:
+        """The expanded input windows (S, C_mid, 2 p_h + 1, 2 p_w + 1) of
+        the output patches, read from the masked expanded input map (the
+        selected input cells of ``source`` scattered into a zero-padded
+        buffer)."""
+        n = static_shape(x)[0]
+        groups, channels = self.groups, self.depthwise.out_channels
+        h_p, w_p = source.padded_size
+        buffer = new_rows(n * h_p * w_p * groups, channels // groups, x,
+                          zero=True)
+        source_plan = plan_patches(source, masks)
+        if source_plan is not None:
+            inner = self.expand_patches(self.gather(x, source_plan, source))
+            buffer = put_rows(buffer, source_plan.scatter_padded,
+                              as_rows(inner, groups))
+        rows = slot_rows(geometry.strided_windows(source, n, groups),
+                         plan.entries)
+        p_h, p_w = geometry.patch_size
+        return as_patches(
+            buffer.index_select(0, rows), channels, 2 * p_h + 1,
+            2 * p_w + 1)
 
 
 def sparsify_block(block: nn.Module) -> nn.Module:

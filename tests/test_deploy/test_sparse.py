@@ -8,7 +8,6 @@ from sparse_testing import assert_close, randomize_norms, sar_model
 
 from mmsar.deploy import (FusedConv2d, SparseInvertedResidual,
                           deploy_backbone, sparsify_block)
-from mmsar.deploy.sparse_blocks import halves_cells
 from mmsar.models import (SARMobileNetV2, SARResNet, SARResNetCifar,
                           SARResNeXt, SARResNeXtCifar, SARWideResNet)
 from mmsar.models.layers import (BasicBlock, Bottleneck, InvertedResidual,
@@ -198,13 +197,13 @@ def test_deploy_dense_resnet_equals_stock():
 
 @pytest.mark.parametrize('channels, stride, expand_ratio',
                          [((16, 16), 1, 6), ((8, 16), 1, 6), ((8, 16), 2, 6),
-                          ((16, 16), 1, 1)])
+                          ((16, 16), 1, 1), ((16, 16), 2, 1)])
 @pytest.mark.parametrize('size', SIZES + [(18, 12, 3), (18, 16, 3)])
 @pytest.mark.parametrize('case', CASES)
 def test_sparse_inverted_residual_equals_masked(channels, stride,
                                                 expand_ratio, size, case):
-    """Stride 2 is patch-sparse where the input cells are twice the output
-    ones ((16, 16, 4), (18, 12, 3)) and masked otherwise."""
+    """Stride 2 with input cells twice the output ones ((16, 16, 4),
+    (18, 12, 3)) or not (the others)."""
     height, width, grid = size
     torch.manual_seed(0)
     in_channels, out_channels = channels
@@ -219,10 +218,6 @@ def test_sparse_inverted_residual_equals_masked(channels, stride,
     randomize_norms(block)
     block.eval()
     sparse = sparsify_block(copy.deepcopy(block))
-    aligned = halves_cells(height, width, grid)
-    assert aligned == (size in [(16, 16, 4), (18, 12, 3)])
-    if aligned:
-        sparse.masked = None  # no masked fallback: the patches must do
     x = torch.randn(3, in_channels, height, width)
     masks = cell_masks(case, 3, 2, grid)
     with torch.no_grad():
@@ -236,18 +231,15 @@ def test_sparse_inverted_residual_equals_masked(channels, stride,
 @pytest.mark.parametrize('size, rate', [((224, 224), 0.5), ((96, 80), 0.5),
                                         ((224, 224), 1.0)])
 def test_sar_mobilenet_v2_sparse_equals_masked(size, rate):
-    """224 x 224: every strided refine block is patch-sparse; 96 x 80 has
-    input cells that are not twice the output ones (masked there)."""
+    """At 96 x 80 the input cells of the strided refine blocks are not
+    twice their output cells (e.g. 48 -> 24 rows on a 14 x 14 grid)."""
     model = sar_model(SARMobileNetV2, widen_factor=0.75,
                       out_indices=(1, 2, 3, 4, 7))
     model.force_activation_rate(rate)
     sparse = copy.deepcopy(model)
     sparse.switch_to_sparse()
-    blocks = [b for m in sparse.sar_modules for b in m.refine_blocks]
-    assert all(isinstance(b, SparseInvertedResidual) for b in blocks)
-    if size == (224, 224):
-        for block in blocks:
-            block.masked = None  # every strided block is patch-sparse
+    assert all(isinstance(b, SparseInvertedResidual)
+               for m in sparse.sar_modules for b in m.refine_blocks)
     x = torch.randn(2, 3, *size)
     with torch.no_grad():
         refs = model(x)

@@ -13,7 +13,9 @@ largest cell (``ceil(H / K) x ceil(W / K)``); for smaller cells the extra
 pixels are computed but never scattered back (they go to a *trash* row past
 the end of the destination). 3x3 convs read a 1-pixel halo around every
 patch from a zero-padded buffer that holds exactly the selected values, so
-halos see zeros wherever the masked forward does.
+halos see zeros wherever the masked forward does; a stride-2 3x3 conv reads
+the (2 p_h + 1) x (2 p_w + 1) window of each output patch from the buffer
+of its input map, whatever the input cells.
 """
 from functools import lru_cache
 from typing import NamedTuple, Optional, Tuple
@@ -83,37 +85,73 @@ class PatchGeometry:
         self.halo_padded = halo.reshape(grid * grid, -1).to(device)
         self._row_tables = {}
 
-    def row_tables(self, n: int, groups: int) -> 'PatchPlan':
+    def row_tables(self, n: int, groups: int) -> tuple:
         """Row tables of every entry of a batch of ``n`` maps, built once.
 
         Entry ``(sample * K * K + cell) * G + group`` lists the rows of its
-        patch pixels; one more entry at the end is the dummy. Returns a
-        :class:`PatchPlan` of such tables, each (N * K * K * G + 1, pixels).
+        patch pixels; one more entry at the end is the dummy. Returns the
+        tables of a :class:`PatchPlan` (but ``entries``), each
+        (N * K * K * G + 1, pixels).
         """
         key = (n, groups)
         if key not in self._row_tables:
             height, width = self.size
             h_p, w_p = self.padded_size
-            device = self.core.device
-            sample = torch.arange(n, device=device)[:, None, None, None]
-            group = torch.arange(groups, device=device)[:, None]
-
-            def rows(table: Tensor, sample_stride: int, fill: int) -> Tensor:
-                pixels = table[None, :, None]  # (1, K * K, 1, P)
-                flat = (pixels + sample * sample_stride) * groups + group
-                flat = torch.where(pixels >= 0, flat, fill).reshape(
-                    -1, table.shape[1])
-                return torch.cat([flat, torch.full_like(flat[:1], fill)])
-
-            self._row_tables[key] = PatchPlan(
-                gather=rows(self.core, height * width, 0),
-                scatter=rows(self.core, height * width, 0),
+            self._row_tables[key] = (
+                entry_rows(self.core, n, groups, height * width, 0),
+                entry_rows(self.core, n, groups, height * width, 0),
                 # -1 marks out-of-cell pixels and the dummy.
-                keep=(rows(self.core, 0, -1) >= 0).float(),
-                scatter_padded=rows(self.core_padded, h_p * w_p,
-                                    n * h_p * w_p * groups),
-                gather_halo=rows(self.halo_padded, h_p * w_p, 0))
+                (entry_rows(self.core, n, groups, 0, -1) >= 0).float(),
+                entry_rows(self.core_padded, n, groups, h_p * w_p,
+                           n * h_p * w_p * groups),
+                entry_rows(self.halo_padded, n, groups, h_p * w_p, 0))
         return self._row_tables[key]
+
+    def strided_windows(self, source: 'PatchGeometry', n: int,
+                        groups: int) -> Tensor:
+        """Rows, in the padded buffer of ``source`` (the input of a
+        stride-2 3x3 conv whose output these cells tile), of the
+        (2 p_h + 1) x (2 p_w + 1) input window of every entry, built once:
+        output pixel (r, c) reads padded rows 2r..2r + 2 and columns
+        2c..2c + 2. Pixels past the buffer, which only the out-of-cell
+        pixels of a patch read, read row 0 (a zero of the border).
+
+        Returns:
+            Tensor: (N * K * K * G + 1, (2 p_h + 1) * (2 p_w + 1)).
+        """
+        key = ('windows', source.size, n, groups)
+        if key not in self._row_tables:
+            (p_h, p_w), (h_p, w_p) = self.patch_size, source.padded_size
+            starts = [
+                torch.tensor([2 * start for start, _ in cell_bounds(
+                    size, self.grid)]) for size in self.size
+            ]
+            r = starts[0][:, None] + torch.arange(2 * p_h + 1)
+            c = starts[1][:, None] + torch.arange(2 * p_w + 1)
+            r4, c4 = r[:, None, :, None], c[None, :, None, :]
+            pixels = torch.where((r4 < h_p) & (c4 < w_p), r4 * w_p + c4, 0)
+            self._row_tables[key] = entry_rows(
+                pixels.reshape(self.grid * self.grid, -1).to(
+                    self.core.device), n, groups, h_p * w_p, 0)
+        return self._row_tables[key]
+
+
+def entry_rows(pixels: Tensor, n: int, groups: int, sample_stride: int,
+               fill: int) -> Tensor:
+    """Rows ``(sample * sample_stride + pixel) * G + group`` of every entry
+    (sample, cell, group) for per-cell pixel tables (K * K, P), plus the
+    dummy entry; ``fill`` where a pixel is -1 and for the dummy.
+
+    Returns:
+        Tensor: (N * K * K * G + 1, P).
+    """
+    device = pixels.device
+    sample = torch.arange(n, device=device)[:, None, None, None]
+    group = torch.arange(groups, device=device)[:, None]
+    table = pixels[None, :, None]  # (1, K * K, 1, P)
+    flat = (table + sample * sample_stride) * groups + group
+    flat = torch.where(table >= 0, flat, fill).reshape(-1, pixels.shape[1])
+    return torch.cat([flat, torch.full_like(flat[:1], fill)])
 
 
 def patch_geometry(height: int, width: int, grid: int,
@@ -155,6 +193,9 @@ class PatchPlan(NamedTuple):
             (N, H_p, W_p), trash row ``N * H_p * W_p * G``.
         gather_halo (Tensor): Source rows of the haloed patches in the
             padded buffer; dummies read row 0 (a zero of the border).
+        entries (Tensor): (S, G) entry of each slot and group (the dummy
+            for empty slots), to order other per-entry tables
+            (:func:`slot_rows`).
     """
 
     gather: Tensor
@@ -162,6 +203,7 @@ class PatchPlan(NamedTuple):
     keep: Tensor
     scatter_padded: Tensor
     gather_halo: Tensor
+    entries: Tensor
 
 
 class _PutRows(torch.autograd.Function):
@@ -251,6 +293,13 @@ def plan_patches(geometry: PatchGeometry,
     entry, valid = assign_slots(selected)
     group = torch.arange(groups, device=masks.device)
     index = torch.where(valid, entry * groups + group, n * cells * groups)
-    # (S, G, P) rows of every slot, reordered (slot, pixel, group).
-    return PatchPlan(*(table[index].transpose(1, 2).reshape(-1)
-                       for table in geometry.row_tables(n, groups)))
+    return PatchPlan(
+        *(slot_rows(table, index)
+          for table in geometry.row_tables(n, groups)),
+        entries=index)
+
+
+def slot_rows(table: Tensor, entries: Tensor) -> Tensor:
+    """Per-entry rows (N * K * K * G + 1, P) of the slots' entries (S, G),
+    flat in (slot, pixel, group) order."""
+    return table[entries].transpose(1, 2).reshape(-1)
