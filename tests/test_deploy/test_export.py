@@ -9,7 +9,7 @@ from sparse_testing import assert_close, randomize_norms, sar_model
 from mmsar.analysis.benchmark import calibrate_mask_rate
 from mmsar.deploy.engines import BACKENDS, EngineBackbone
 from mmsar.deploy.export import export_onnx
-from mmsar.models import SARResNet
+from mmsar.models import SARMobileNetV2, SARResNet
 
 # (depth, input (N, H, W), rate): Bottleneck and BasicBlock stages; inputs
 # whose maps are multiples of the 7 x 7 grid, are not, and equal it in the
@@ -75,3 +75,23 @@ def test_dense_resnet_export_equals_eager(backend, tmp_path):
         refs = model(x)
     for out, ref in zip(EngineBackbone(path, backend)(x), refs):
         assert_close(out, ref)
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_sar_mobilenet_v2_export_equals_masked_forward(backend, tmp_path):
+    """Inverted-residual refine blocks, stride 2 included, on maps whose
+    input cells are not twice the output ones (96 x 80)."""
+    torch.manual_seed(1)
+    images = torch.randn(2, 3, 96, 80)
+    model = sar_model(SARMobileNetV2, widen_factor=0.5, out_indices=(2, 4))
+    calibrate_mask_rate(model, images, 0.5)
+    sparse = copy.deepcopy(model)
+    sparse.switch_to_sparse()
+    path = str(tmp_path / 'sar_mobilenet_v2.onnx')
+    export_onnx(sparse, images, path)
+    engine = EngineBackbone(path, backend)
+    for x in (images, torch.randn_like(images)):
+        with torch.no_grad():
+            refs = model(x)
+        for out, ref in zip(engine(x), refs):
+            assert_close(out, ref)
