@@ -191,3 +191,40 @@ def test_registered_in_downstream_registries():
     from mmseg.registry import MODELS as SEG
     for registry in (CLS, DET, SEG):
         assert registry.get('SARMobileNetV2') is SARMobileNetV2
+
+
+def test_paper_config_trains_with_sar_loss_hook():
+    """The Table VII config's classifier: SARLossHook finds the backbone,
+    adds the rate loss and its gradient reaches the region selection."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from mmengine.config import Config
+    from mmengine.registry import MODELS, init_default_scope
+    from mmpretrain.structures import DataSample
+
+    from mmsar.engine import SARLossHook
+    config = Path(__file__).parents[3] / 'configs' / 'sar_mobilenet_v2' / (
+        'sar-mobilenet-v2-g2s2a1-t0.3_4xb64-200e_in1k.py')
+    cfg = Config.fromfile(str(config))
+    init_default_scope(cfg.default_scope)
+    model = MODELS.build(cfg.model)
+    assert isinstance(model.backbone, SARMobileNetV2)
+    hook = SARLossHook(**{
+        k: v
+        for k, v in cfg.custom_hooks[0].items() if k != 'type'
+    })
+    hook.before_train(
+        SimpleNamespace(model=model, hooks=[hook], iter=9, max_iters=10))
+    model.train()
+    images = torch.rand(2, 3, 112, 112)
+    samples = [DataSample().set_gt_label(i) for i in (0, 1)]
+    losses = model(images, samples, mode='loss')
+    # The last iteration: the stepped target schedule has reached 0.3.
+    assert losses['sar_target'].item() == pytest.approx(0.3)
+    assert len(model.backbone.mask_records) == 12
+    losses['loss_sar'].backward()
+    selector = model.backbone.layer2[0].selectors[0]
+    grads = [p.grad for p in selector.parameters() if p.grad is not None]
+    assert grads and any(g.abs().sum() > 0 for g in grads)
+    hook.after_train(None)
