@@ -63,7 +63,12 @@ def build_model(cfg: Config, checkpoint: Optional[str] = None) -> nn.Module:
     (a missing checkpoint is an error) or its random initialisation."""
     if checkpoint is not None and not osp.isfile(checkpoint):
         raise AnalysisInputError(f'checkpoint not found: {checkpoint}')
-    model = MODELS.build(cfg.model)
+    model_cfg = cfg.model.copy()
+    # As mmengine's Runner does: mmpretrain configs set the normalisation
+    # in a top-level data_preprocessor, not in the model.
+    if cfg.get('data_preprocessor') is not None:
+        model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
+    model = MODELS.build(model_cfg)
     if checkpoint is None:
         _quiet_init_weights(model)
     else:
