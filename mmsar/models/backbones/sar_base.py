@@ -1,6 +1,8 @@
 """The SAR backbone interface shared by every SAR backbone."""
 from typing import List, Optional
 
+from torch.nn.modules.batchnorm import _BatchNorm
+
 from ..layers.region_selection import RegionSelection
 from ..layers.sar_module import SARModule
 from ..utils.args import invalid_argument
@@ -10,7 +12,18 @@ from ..utils.mask_record import MaskRecord
 class SARBackboneMixin:
     """``mask_records``, the temperature and forced activation rates of a
     backbone made of :class:`SARModule`\\ s (see
-    :mod:`mmsar.models.utils.sar_backbone`)."""
+    :mod:`mmsar.models.utils.sar_backbone`), and ``train`` with
+    ``frozen_stages`` and ``norm_eval`` (the backbone provides
+    ``_freeze_stages`` and ``norm_eval``)."""
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for m in self.modules():
+                if isinstance(m, _BatchNorm):
+                    m.eval()
+        return self
 
     @property
     def sar_modules(self) -> List[SARModule]:

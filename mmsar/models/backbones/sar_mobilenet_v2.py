@@ -6,7 +6,6 @@ from mmengine.model import BaseModule, Sequential
 from mmengine.registry import MODELS
 from mmengine.utils import is_tuple_of
 from torch import Tensor
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from ..layers.inverted_residual import InvertedResidual
 from ..layers.region_selection import INIT_ON_LOGIT_GAP
@@ -300,12 +299,3 @@ class SARMobileNetV2(SARBackboneMixin, BaseModule):
             module.eval()
             for param in module.parameters():
                 param.requires_grad = False
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
-        return self

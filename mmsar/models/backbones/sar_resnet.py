@@ -8,7 +8,6 @@ from mmengine.model import BaseModule, Sequential
 from mmengine.model.weight_init import constant_init
 from mmengine.registry import MODELS
 from torch import Tensor
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from ..layers.region_selection import INIT_ON_LOGIT_GAP
 from ..layers.res_blocks import BasicBlock, Bottleneck, make_shortcut
@@ -477,15 +476,6 @@ class SARResNet(SARBackboneMixin, BaseModule):
             if i in self.out_indices:
                 outs.append(x)
         return tuple(outs)
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
-        return self
 
 
 @MODELS.register_module()
