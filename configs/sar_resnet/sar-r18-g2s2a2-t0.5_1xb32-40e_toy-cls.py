@@ -6,7 +6,8 @@
 _base_ = [
     '../resnet/resnet18_1xb32-40e_toy-cls.py',
     '../_base_/backbones/sar-r18_toy.py',
-    '../_base_/hooks/sar_loss_paper_short.py',
+    '../_base_/hooks/sar_loss_adamw_short.py',
 ]
 model = dict(
     backbone=dict(_delete_=True, **_base_.sar_backbone, out_indices=(3, )))
+optim_wrapper = dict(paramwise_cfg=_base_.sar_paramwise_cfg)

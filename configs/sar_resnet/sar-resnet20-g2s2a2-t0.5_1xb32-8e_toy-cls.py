@@ -1,9 +1,9 @@
 # Toy classification with SAR-ResNet20 (CIFAR-style, G2 s2 alpha2) on the
-# 64x64 toy shapes, trained from scratch with the SAR loss (target 0.5).
+# 64x64 toy shapes, trained from scratch with the SAR loss (target 0.5, the
+# hook's defaults; under SGD they need no learning-rate multiplier).
 _base_ = [
     '../_base_/datasets/toy_classification.py',
     'mmpretrain::_base_/default_runtime.py',
-    '../_base_/hooks/sar_loss_paper_short.py',
 ]
 custom_imports = dict(imports=['mmsar'], allow_failed_imports=False)
 model = dict(
@@ -30,3 +30,4 @@ val_cfg = dict()
 test_cfg = dict()
 default_hooks = dict(
     logger=dict(interval=5), checkpoint=dict(interval=2, max_keep_ckpts=2))
+custom_hooks = [dict(type='SARLossHook', target_rate=0.5)]

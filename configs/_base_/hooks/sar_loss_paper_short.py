@@ -1,7 +1,9 @@
-# The SAR loss with the paper's gradient estimator and mask sampling, at the
-# loss weight (10) that moves their masks in a short schedule from scratch.
-# The toy recipes' figures in the README were measured with it; the hook's
-# defaults ('threshold', 'tempered', weight 1) are not yet measured on them.
+# The SAR loss as the paper trains it (straight-through Gumbel-softmax into
+# every logit, masks sampled with noise of scale 1), at the loss weight (10)
+# that moves its masks in a short schedule from scratch. Not used by the
+# ready configs, which keep the hook's defaults: add it to `_base_` (or copy
+# the dict) to train a recipe the paper's way, as the "paper's settings" rows
+# of the README were.
 custom_hooks = [
     dict(
         type='SARLossHook',
