@@ -90,15 +90,14 @@ class PatchGeometry:
 
         Entry ``(sample * K * K + cell) * G + group`` lists the rows of its
         patch pixels; one more entry at the end is the dummy. Returns the
-        tables of a :class:`PatchPlan` (but ``entries``), each
-        (N * K * K * G + 1, pixels).
+        tables of a :class:`PatchPlan` (but ``entries``; ``gather`` and
+        ``scatter`` are one table), each (N * K * K * G + 1, pixels).
         """
         key = (n, groups)
         if key not in self._row_tables:
             height, width = self.size
             h_p, w_p = self.padded_size
             self._row_tables[key] = (
-                entry_rows(self.core, n, groups, height * width, 0),
                 entry_rows(self.core, n, groups, height * width, 0),
                 # -1 marks out-of-cell pixels and the dummy.
                 (entry_rows(self.core, n, groups, 0, -1) >= 0).float(),
@@ -293,10 +292,11 @@ def plan_patches(geometry: PatchGeometry,
     entry, valid = assign_slots(selected)
     group = torch.arange(groups, device=masks.device)
     index = torch.where(valid, entry * groups + group, n * cells * groups)
-    return PatchPlan(
-        *(slot_rows(table, index)
-          for table in geometry.row_tables(n, groups)),
-        entries=index)
+    core, keep, scatter_padded, gather_halo = (
+        slot_rows(table, index) for table in geometry.row_tables(n, groups))
+    # Patches are gathered from and scattered to the same rows.
+    return PatchPlan(core, core, keep, scatter_padded, gather_halo,
+                     entries=index)
 
 
 def slot_rows(table: Tensor, entries: Tensor) -> Tensor:
