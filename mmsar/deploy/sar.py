@@ -29,8 +29,10 @@ def sparsify_sar_module(module: nn.Module) -> nn.Module:
     """
     module.eval()
     module.base_blocks = ModuleList(fuse_block(b) for b in module.base_blocks)
+    # Each refine block but the first is fed by the previous one alone.
     module.refine_blocks = ModuleList(
-        sparsify_block(b) for b in module.refine_blocks)
+        sparsify_block(b, reuse_input=i > 0)
+        for i, b in enumerate(module.refine_blocks))
     module.base_align = fuse_shortcut(module.base_align)
     module.refine_align = fuse_shortcut(module.refine_align)
     for selector in module.selectors:

@@ -9,6 +9,11 @@ through each conv as one batch; their residual is added onto a copy of the
 shortcut (one scatter-add) and one ReLU pass over the map ends the block,
 so unselected positions are ``relu(shortcut)`` (the shortcut itself for
 an inverted residual, which has no ReLU there).
+
+In eager mode the blocks allocate as little as they can (a fresh tensor of
+a large map costs more in page faults than the pass that fills it): the
+output is written into the shortcut when the block computed it, and into
+the input when the block owns it (``reuse_input``).
 """
 import torch
 import torch.nn as nn
@@ -44,15 +49,23 @@ def new_rows(num_rows: int, channels: int, like: Tensor,
 
 
 class _SparseRefineBlock(nn.Module):
-    """Shared parts: the shortcut, the output pass and the padded buffer."""
+    """Shared parts: the shortcut, the output pass and the padded buffer.
+
+    Args:
+        block (nn.Module): The refine block (eval mode).
+        reuse_input (bool): The block may overwrite its input with its
+            output when its shortcut is the identity: true for a refine
+            block fed by the previous one, whose output nothing else reads.
+    """
 
     # A ReLU after the residual add.
     final_relu = True
 
-    def __init__(self, block: nn.Module):
+    def __init__(self, block: nn.Module, reuse_input: bool = False):
         super().__init__()
         self.groups = block.groups
         self.downsample = fuse_shortcut(block.downsample)
+        self.reuse_input = reuse_input
 
     def sparse_residual(self, x: Tensor, masks: Tensor, plan: PatchPlan,
                         geometry: PatchGeometry) -> Tensor:
@@ -88,12 +101,14 @@ class _SparseRefineBlock(nn.Module):
         _, c_out, height, width = static_shape(shortcut)
         geometry = patch_geometry(height, width, masks.shape[-1], x.device)
         plan = plan_patches(geometry, masks)
-        out = as_rows(shortcut, self.groups).clone()
+        out = as_rows(shortcut, self.groups)
+        if shortcut is x and not self.reuse_input:
+            out = out.clone()
         if plan is not None:
             residual = as_rows(
                 self.sparse_residual(x, masks, plan, geometry), self.groups)
             out = put_rows(
-                out, plan.scatter, residual * plan.keep[:, None],
+                out, plan.scatter, residual.mul_(plan.keep[:, None]),
                 accumulate=True)
         if self.final_relu:
             out = out.relu_()
@@ -116,10 +131,11 @@ class SparseBottleneck(_SparseRefineBlock):
 
     Args:
         block (Bottleneck): A stride-1 grouped refine block (eval mode).
+        reuse_input (bool): See :class:`_SparseRefineBlock`.
     """
 
-    def __init__(self, block: nn.Module):
-        super().__init__(block)
+    def __init__(self, block: nn.Module, reuse_input: bool = False):
+        super().__init__(block, reuse_input)
         self.conv1 = FusedConv2d.from_conv(block.conv1, block.norm1, True)
         self.conv2 = FusedConv2d.from_conv(
             block.conv2, block.norm2, True, padding=(0, 0))
@@ -141,10 +157,11 @@ class SparseBasicBlock(_SparseRefineBlock):
 
     Args:
         block (BasicBlock): A stride-1 grouped refine block (eval mode).
+        reuse_input (bool): See :class:`_SparseRefineBlock`.
     """
 
-    def __init__(self, block: nn.Module):
-        super().__init__(block)
+    def __init__(self, block: nn.Module, reuse_input: bool = False):
+        super().__init__(block, reuse_input)
         self.conv1 = FusedConv2d.from_conv(
             block.conv1, block.norm1, True, padding=(0, 0))
         self.conv2 = FusedConv2d.from_conv(
@@ -173,12 +190,13 @@ class SparseInvertedResidual(_SparseRefineBlock):
     Args:
         block (InvertedResidual): A grouped refine block (eval mode),
             stride 1 or 2, dilation 1.
+        reuse_input (bool): See :class:`_SparseRefineBlock`.
     """
 
     final_relu = False
 
-    def __init__(self, block: nn.Module):
-        super().__init__(block)
+    def __init__(self, block: nn.Module, reuse_input: bool = False):
+        super().__init__(block, reuse_input)
         self.stride = block.stride
         self.expand = (None if block.expand is None else fuse_conv_module(
             block.expand))
@@ -224,14 +242,15 @@ class SparseInvertedResidual(_SparseRefineBlock):
             2 * p_w + 1)
 
 
-def sparsify_block(block: nn.Module) -> nn.Module:
-    """The sparse version of a refine block."""
+def sparsify_block(block: nn.Module, reuse_input: bool = False) -> nn.Module:
+    """The sparse version of a refine block; ``reuse_input`` as in
+    :class:`_SparseRefineBlock`."""
     if block.dilation != 1 or block.stride not in (
             1, 2 if hasattr(block, 'depthwise') else 1):
         raise ValueError('Refine blocks have dilation 1 and stride 1 (2 '
                          'for an inverted residual).')
     if hasattr(block, 'depthwise'):
-        return SparseInvertedResidual(block)
+        return SparseInvertedResidual(block, reuse_input)
     if hasattr(block, 'conv3'):
-        return SparseBottleneck(block)
-    return SparseBasicBlock(block)
+        return SparseBottleneck(block, reuse_input)
+    return SparseBasicBlock(block, reuse_input)

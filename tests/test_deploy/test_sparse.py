@@ -52,19 +52,25 @@ SIZES = [(16, 16, 4), (13, 11, 4), (3, 5, 4), (9, 14, 7)]
                           (BasicBlock, (8, 16)), (BasicBlock, (16, 16))])
 @pytest.mark.parametrize('size', SIZES)
 @pytest.mark.parametrize('case', CASES)
-def test_sparse_block_equals_masked(block_cls, channels, size, case):
+@pytest.mark.parametrize('reuse_input', [False, True])
+def test_sparse_block_equals_masked(block_cls, channels, size, case,
+                                    reuse_input):
     height, width, grid = size
     block = refine_block(block_cls, *channels)
-    sparse = sparsify_block(copy.deepcopy(block))
+    sparse = sparsify_block(copy.deepcopy(block), reuse_input)
     # Batch 3: every sample has its own masks.
     x = torch.randn(3, channels[0], height, width)
     masks = cell_masks(case, 3, 2, grid)
     with torch.no_grad():
         ref = block(x, upsample_masks(masks, (height, width)))
+    x_before = x.clone()
     with torch.inference_mode():
         out = sparse(x, masks)
     assert out.is_contiguous(memory_format=torch.channels_last)
     assert_close(out, ref)
+    if not reuse_input:
+        # The output is written over the shortcut, never over the input.
+        assert torch.equal(x, x_before)
 
 
 def test_plan_skips_empty_cells_and_unselected_masks():

@@ -15,7 +15,10 @@ def blend_upsampled(base: Tensor,
     ``up`` is the nearest upsampling by ``factor`` cropped to the size of
     ``refine`` (:func:`~mmsar.models.layers.upsample_nearest`). When the
     sizes divide, it is a broadcast view of ``base`` and the blend is one
-    multiply-add over a (N, h, f, w, f, C) view of ``refine``.
+    multiply-add over a (N, h, f, w, f, C) view of ``refine``. In eager
+    mode the result is written over ``refine`` (over its channels-last
+    copy if it is not channels-last): on large maps the page faults of a
+    fresh tensor cost more than the blend. Inference only.
 
     Args:
         base (Tensor): (N, C, h, w) with ``h = ceil(H / factor)``.
@@ -42,7 +45,11 @@ def blend_upsampled(base: Tensor,
         refine = refine[:, None, :, None]
     # base * a at the base resolution, then one broadcast multiply-add at
     # full resolution (exported as Mul + Add: ONNX has no lerp).
-    out = torch.addcmul(base * weights, refine, 1 - weights)
+    out = torch.addcmul(
+        base * weights,
+        refine,
+        1 - weights,
+        out=None if torch.jit.is_tracing() else refine)
     if relu:
         out = out.relu_()
     return out.reshape(n, height, width, c).permute(0, 3, 1, 2)
