@@ -3,7 +3,7 @@
 A refine block called with cell masks (N, G, K, K) returns what the masked
 block (:mod:`mmsar.models.layers.res_blocks`) returns with the upsampled
 pixel masks, in eval mode, but runs its grouped convs on the selected
-patches only (see :mod:`mmsar.models.layers.sparse_patches` for the row
+patches only (see :mod:`mmsar.deploy.sparse_patches` for the row
 views and tables). The selected patches of all samples and groups go
 through each conv as one batch; their residual is added onto a copy of the
 shortcut (one scatter-add) and one ReLU pass over the map ends the block,
@@ -19,12 +19,11 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
-from ..models.layers.sparse_patches import (PatchGeometry, PatchPlan,
-                                            patch_geometry, plan_patches,
-                                            put_rows, slot_rows,
-                                            static_shape)
+from ..models.utils.tracing import static_shape
 from .dense_blocks import fuse_conv_module, fuse_shortcut
 from .fused_conv import FusedConv2d
+from .sparse_patches import (PatchGeometry, PatchPlan, patch_geometry,
+                             plan_patches, put_rows, slot_rows)
 
 
 def as_rows(x: Tensor, groups: int) -> Tensor:

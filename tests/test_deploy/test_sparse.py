@@ -12,7 +12,7 @@ from mmsar.models import (SARMobileNetV2, SARResNet, SARResNetCifar,
                           SARResNeXt, SARResNeXtCifar, SARWideResNet)
 from mmsar.models.layers import (BasicBlock, Bottleneck, InvertedResidual,
                                  make_shortcut, upsample_masks)
-from mmsar.models.layers.sparse_patches import patch_geometry, plan_patches
+from mmsar.deploy.sparse_patches import patch_geometry, plan_patches
 
 
 def refine_block(block_cls, in_channels, out_channels, groups=2):

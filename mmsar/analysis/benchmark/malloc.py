@@ -9,7 +9,10 @@ def keep_freed_memory() -> bool:
     pages instead of page-faulting on every forward.
 
     A process-wide setting that helps every model in it alike; on this
-    machine's VM a fresh 3 MB tensor costs ~15 ms of page faults.
+    machine's VM a fresh 3 MB tensor costs ~15 ms of page faults. It does
+    not cover all of torch's tensors (fresh ones of a few MB still
+    page-faulted with it under torch 2.14), hence the benchmark also puts
+    torch's large tensors on huge pages (``THP_MEM_ALLOC_ENABLE=1``).
     Returns False where glibc is unavailable.
     """
     try:

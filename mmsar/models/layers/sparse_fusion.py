@@ -2,7 +2,7 @@
 import torch
 from torch import Tensor
 
-from .sparse_patches import static_shape
+from ..utils.tracing import static_shape
 
 
 def blend_upsampled(base: Tensor,

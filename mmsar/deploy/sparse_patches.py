@@ -8,14 +8,14 @@ patches is one ``index_select`` on that view and scattering them back one
 stacked into *slots*, slot j of group g holding the j-th cell that mask g
 selects (over all samples), so one grouped conv processes all of them.
 
-Cells are those of :mod:`patch_grid`. Every patch has the size of the
-largest cell (``ceil(H / K) x ceil(W / K)``); for smaller cells the extra
-pixels are computed but never scattered back (they go to a *trash* row past
-the end of the destination). 3x3 convs read a 1-pixel halo around every
-patch from a zero-padded buffer that holds exactly the selected values, so
-halos see zeros wherever the masked forward does; a stride-2 3x3 conv reads
-the (2 p_h + 1) x (2 p_w + 1) window of each output patch from the buffer
-of its input map, whatever the input cells.
+Cells are those of :mod:`mmsar.models.layers.patch_grid`. Every patch has
+the size of the largest cell (``ceil(H / K) x ceil(W / K)``); for smaller
+cells the extra pixels are computed but never scattered back (they go to a
+*trash* row past the end of the destination). 3x3 convs read a 1-pixel halo
+around every patch from a zero-padded buffer that holds exactly the selected
+values, so halos see zeros wherever the masked forward does; a stride-2 3x3
+conv reads the (2 p_h + 1) x (2 p_w + 1) window of each output patch from
+the buffer of its input map, whatever the input cells.
 """
 from functools import lru_cache
 from typing import NamedTuple, Optional, Tuple
@@ -23,14 +23,8 @@ from typing import NamedTuple, Optional, Tuple
 import torch
 from torch import Tensor
 
-from .patch_grid import cell_bounds
-
-
-def static_shape(x: Tensor) -> Tuple[int, ...]:
-    """``x.shape`` as Python numbers, which a trace records as constants
-    (exports serve one input shape) instead of Shape / Gather / Concat
-    chains. Not for the data-dependent number of patches."""
-    return tuple(int(size) for size in x.shape)
+from ..models.layers.patch_grid import cell_bounds
+from ..models.utils.tracing import static_shape
 
 
 class PatchGeometry:
