@@ -237,31 +237,46 @@ def put_rows(buffer: Tensor,
     return buffer.index_copy_(0, index, rows)
 
 
+class _TopK(torch.autograd.Function):
+    """``scores.topk(k, 1)`` with ``k`` a 0-dim tensor, exported as one
+    ONNX TopK whose K is computed in the graph (the traced ``topk`` would
+    record the example's k as a constant)."""
+
+    @staticmethod
+    def forward(ctx, scores: Tensor, k: Tensor) -> Tuple[Tensor, Tensor]:
+        return scores.topk(int(k), 1)
+
+    @staticmethod
+    def symbolic(g, scores, k):
+        shape = g.op('Constant', value_t=torch.tensor([1]))
+        return g.op('TopK', scores, g.op('Reshape', k, shape), axis_i=1,
+                    largest_i=1, sorted_i=1, outputs=2)
+
+
 def assign_slots(selected: Tensor) -> Tuple[Tensor, Tensor]:
     """Stack the selected entries of every group into slots.
 
-    Built from ``nonzero`` and a scatter only (no sort, no Python number
-    read from the data), so that it traces into a dynamic ONNX graph.
+    One top-k over scores that rank the selected entries first, in order
+    (``L - l`` for entry l, 0 when not selected), with k = the largest count
+    of any group: no Python number is read from the data when traced, so
+    the exported graph stays dynamic (a handful of ops).
 
     Args:
         selected (Tensor): Bool (G, L), entry l of group g selected.
 
     Returns:
         tuple[Tensor, Tensor]: ``entry`` (S, G), the index l of the j-th
-        entry that group g selects (0 for a dummy), and ``valid`` (S, G),
-        False for dummies; S = the largest count of any group.
+        entry that group g selects (arbitrary for a dummy), and ``valid``
+        (S, G), False for dummies; S = the largest count of any group, at
+        least 1.
     """
-    groups, length = static_shape(selected)
-    group, entry = selected.nonzero().unbind(1)  # ordered by group
-    counts = selected.sum(1)
-    starts = counts.cumsum(0) - counts
-    rank = torch.ones_like(group).cumsum(0) - 1 - starts[group]
-    table = put_rows(
-        torch.full((length * groups, ), -1, dtype=torch.long,
-                   device=selected.device),
-        rank * groups + group, entry).view(length, groups)
-    table = table[(table >= 0).any(1)]
-    return table.clamp(min=0), table >= 0
+    length = static_shape(selected)[1]
+    ranks = torch.arange(length, 0, -1, device=selected.device)
+    scores = selected.long() * ranks
+    # At least one slot: OpenVINO's TopK mishandles k = 0.
+    slots = selected.sum(1).max().clamp(min=1)
+    values, entry = _TopK.apply(scores, slots)
+    return entry.t(), values.t() > 0
 
 
 def plan_patches(geometry: PatchGeometry,

@@ -83,6 +83,12 @@ def test_layer_types_cover_a_deployed_sar_backbone():
         'SAR fusion (gate, align, blend)', 'layer4 (plain)'
     } <= set(profile)
     assert layer_type('layer2.1.refine_blocks.0.conv1', None, set()) == ''
+    # The fusion block of the last SAR stage opens layer4, which holds no
+    # SAR module; the plain blocks after it are layer4's own.
+    assert layer_type('layer4.0', model.layer4[0], {'layer4.0'}) == (
+        'fusion blocks')
+    assert layer_type('layer4.1', model.layer4[1], {'layer4.0'}) == (
+        'layer4 (plain)')
     table = format_profile({'sar': profile, DENSE: {'stem': 1.0}})
     assert table.splitlines()[-1].startswith('| total |')
 

@@ -13,11 +13,15 @@ import torch.nn as nn
 
 from ...deploy.engines import import_engine, onnxruntime_options
 from ...models.layers.sar_module import SARModule
+from ...models.utils.sar_backbone import fusion_blocks, is_sar_backbone
 
 
-def layer_type(name: str, module: nn.Module, sar_layers: set) -> str:
+def layer_type(name: str, module: nn.Module, fusion_names: set) -> str:
     """Category of a submodule of a deployed (sparse or dense) backbone,
-    by its qualified ``name``; '' for modules that are not timed alone."""
+    by its qualified ``name``; '' for modules that are not timed alone.
+    ``fusion_names`` are the names of the fusion blocks
+    (:func:`~mmsar.models.utils.sar_backbone.fusion_blocks`), which may
+    open a layer that holds no SAR module."""
     parts = name.split('.')
     if parts[0] in ('conv1', 'stem', 'maxpool'):
         return 'stem' if len(parts) == 1 else ''
@@ -26,7 +30,7 @@ def layer_type(name: str, module: nn.Module, sar_layers: set) -> str:
     if len(parts) == 2:
         if isinstance(module, SARModule):
             return 'SAR fusion (gate, align, blend)'
-        if parts[0] in sar_layers:
+        if name in fusion_names:
             return 'fusion blocks'
         return f'{parts[0]} (plain)'
     kinds = {
@@ -47,10 +51,8 @@ def profile_layer_types(model: nn.Module,
                         runs: int = 10) -> Dict[str, float]:
     """Median exclusive time (ms) per layer type of a deployed backbone,
     measured with forward hooks (CPU, synchronous execution)."""
-    sar_layers = {
-        name.split('.')[0]
-        for name, m in model.named_modules() if isinstance(m, SARModule)
-    }
+    fusion_names = (set(fusion_blocks(model))
+                    if is_sar_backbone(model) else set())
     stack, totals, handles = [], defaultdict(float), []
 
     def pre_hook(kind):
@@ -68,7 +70,7 @@ def profile_layer_types(model: nn.Module,
             stack[-1][2] += elapsed
 
     for name, module in model.named_modules():
-        kind = layer_type(name, module, sar_layers)
+        kind = layer_type(name, module, fusion_names)
         if kind:
             handles.append(module.register_forward_pre_hook(pre_hook(kind)))
             handles.append(module.register_forward_hook(post_hook))
