@@ -2,7 +2,7 @@
 
 A SAR backbone is exported after ``switch_to_sparse()`` with its exact,
 data-dependent sparse path: the graph computes the masks, turns them into
-row tables (NonZero, Gather, ScatterND), runs every conv of a refine block
+row tables (TopK, Gather, ScatterND), runs every conv of a refine block
 on a variable number of patches and scatters them back, so one file serves
 every input. Dense ResNets are exported as they are (the engines fold
 their norms). Exports are per input shape and batch size.
