@@ -53,6 +53,8 @@ def parse_args():
     parser.add_argument('--mask-sampling', choices=SAMPLINGS,
                         default='tempered')
     parser.add_argument('--mask-mode', choices=MASK_MODES, default='learned')
+    parser.add_argument('--groups', type=int, default=2,
+                        help='mask groups G of the SAR-ResNet20')
     parser.add_argument('--dense', action='store_true',
                         help='train the dense ResNet-20 instead')
     parser.add_argument('--clutter', choices=CLUTTER_KINDS,
@@ -144,7 +146,8 @@ def main():
     if args.dense:
         backbone = DenseResNet20()
     else:
-        backbone = SARResNetCifar(depth=20, mask_mode=args.mask_mode)
+        backbone = SARResNetCifar(
+            depth=20, mask_groups=args.groups, mask_mode=args.mask_mode)
         backbone.init_weights()
         for module in backbone.modules():
             if isinstance(module, RegionSelection):
