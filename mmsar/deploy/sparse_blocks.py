@@ -5,8 +5,8 @@ block (:mod:`mmsar.models.layers.res_blocks`) returns with the upsampled
 pixel masks, in eval mode, but runs its grouped convs on the selected
 patches only (see :mod:`mmsar.deploy.sparse_patches` for the row
 views and tables). The selected patches of all samples and groups go
-through each conv as one batch; their residual is added onto a copy of the
-shortcut (one scatter-add) and one ReLU pass over the map ends the block,
+through each conv as one batch; their residual is added onto the shortcut
+(one scatter-add) and one ReLU pass over the map ends the block,
 so unselected positions are ``relu(shortcut)`` (the shortcut itself for
 an inverted residual, which has no ReLU there).
 
