@@ -95,3 +95,21 @@ def test_sar_mobilenet_v2_export_equals_masked_forward(backend, tmp_path):
             refs = model(x)
         for out, ref in zip(engine(x), refs):
             assert_close(out, ref)
+
+
+def test_onnxruntime_threads_idle_after_a_run(tmp_path):
+    """Two intra-op threads spin during a run and stop when it returns:
+    they must take no CPU time from whatever runs next."""
+    import time
+    model = tiny_sar(18)
+    model.switch_to_sparse()
+    x = torch.randn(1, 3, 64, 64)
+    path = str(tmp_path / 'sar.onnx')
+    export_onnx(model, x, path)
+    engine = EngineBackbone(path, 'onnxruntime', num_threads=2)
+    for _ in range(3):
+        engine(x)
+    start = time.process_time()
+    time.sleep(0.2)
+    # A spinning pool burns tens of ms of CPU in these 200 ms.
+    assert time.process_time() - start < 0.01
