@@ -21,7 +21,8 @@ def sparsify_sar_module(module: nn.Module) -> nn.Module:
     """Convert a SAR module in place to the patch-sparse eval-mode path
     (what :meth:`~mmsar.models.layers.SARModule.switch_to_sparse` calls).
 
-    Base blocks, width alignments and the region-selection convs are fused;
+    Base blocks, width alignments and the region-selection convs are fused
+    (the latter ungrouped, :meth:`FusedConv2d.ungrouped`);
     refine blocks become :class:`SparseBottleneck` / :class:`SparseBasicBlock`
     / :class:`SparseInvertedResidual` that take cell masks; the fusion blends
     channels-last; the selectors' pooling becomes a :class:`GridPool` that
@@ -37,7 +38,7 @@ def sparsify_sar_module(module: nn.Module) -> nn.Module:
     module.refine_align = fuse_shortcut(module.refine_align)
     for selector in module.selectors:
         selector.conv = FusedConv2d.from_conv(
-            selector.conv, selector.norm, relu=True)
+            selector.conv, selector.norm, relu=True).ungrouped()
         selector.norm = nn.Identity()
         selector.relu = nn.Identity()
         selector.pool = GridPool(selector.grid)

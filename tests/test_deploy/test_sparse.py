@@ -109,6 +109,22 @@ def test_fused_conv_matches_conv_norm(relu, relu6, residual):
     assert_close(onednn, ref)
 
 
+@pytest.mark.parametrize('groups', [1, 2, 4])
+def test_ungrouped_fused_conv_is_the_same_conv(groups):
+    torch.manual_seed(0)
+    conv = nn.Conv2d(16, 8, 3, padding=1, groups=groups)
+    fused = FusedConv2d.from_conv(conv, relu=True)
+    dense = fused.ungrouped()
+    assert dense.groups == 1 and dense.weight.shape == (8, 16, 3, 3)
+    # Zero outside the diagonal blocks: output group g reads input group g.
+    blocks = dense.weight.abs().sum((2, 3)).view(groups, 8 // groups, groups,
+                                                 16 // groups).sum((1, 3))
+    assert torch.equal(blocks > 0, torch.eye(groups, dtype=torch.bool))
+    x = torch.randn(2, 16, 9, 7)
+    with torch.inference_mode():
+        assert_close(dense(x), fused(x))
+
+
 def test_fused_conv_packs_per_shape_and_thread_count():
     """oneDNN's weight layout depends on the thread count: a weight packed
     at one count must not serve another."""
