@@ -1,5 +1,6 @@
 """The benchmark tool runs end to end; no timing is asserted."""
 import json
+import time
 
 import pytest
 import torch
@@ -7,7 +8,8 @@ from tests.tool_runner import assert_ok, assert_one_line_error, run
 
 from mmsar.analysis.benchmark import (DENSE, calibrate_mask_rate,
                                       format_profile, layer_type,
-                                      profile_layer_types)
+                                      profile_layer_types, time_interleaved)
+from mmsar.analysis.benchmark.timing import SETTLE_SECONDS
 
 TINY_CONFIG = """
 custom_imports = dict(imports=['mmsar'], allow_failed_imports=False)
@@ -108,3 +110,21 @@ def test_calibrated_masks_hit_the_rate_and_differ_per_sample():
         assert on.tolist() == [masks[:, 0].numel() / 2] * masks.shape[1]
     rates = torch.stack([r.rates for r in model.mask_records])
     assert (rates.std(1) > 0).any()
+
+
+def test_interleaved_timing_lets_each_pool_settle():
+    """Each forward starts a pause after the previous one ends, whatever
+    model ran before, so that no pool's idle spinning is timed."""
+    events = []
+    runners = {
+        name: (lambda name=name: events.append(
+            (name, time.perf_counter())))
+        for name in ('a', 'b')
+    }
+    times = time_interleaved(runners, runs=2, warmup=1,
+                             device=torch.device('cpu'))
+    assert [name for name, _ in events] == ['a', 'b'] * 3
+    assert {name: len(t) for name, t in times.items()} == {'a': 2, 'b': 2}
+    gaps = [later - earlier for (_, earlier), (_, later) in zip(
+        events, events[1:])]
+    assert min(gaps) >= SETTLE_SECONDS

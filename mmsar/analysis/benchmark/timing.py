@@ -28,6 +28,11 @@ from ..model_inputs import AnalysisInputError
 from .models import DENSE, STOCK, calibrate_mask_rate
 
 BACKENDS = ('torch', ) + ENGINES
+# Pause (s) after each timed forward. torch's OpenMP workers keep spinning
+# for about 10 ms after a parallel region (measured here: 7.6 ms of CPU in
+# the 200 ms after a 2-thread conv, none after a 10 ms pause); without the
+# pause that spin runs into the next model's time, an engine's on 2 cores.
+SETTLE_SECONDS = 0.02
 
 
 def _synchronize(device: torch.device) -> None:
@@ -37,7 +42,8 @@ def _synchronize(device: torch.device) -> None:
 
 def time_interleaved(runners: Dict[str, Callable], runs: int, warmup: int,
                      device: torch.device) -> Dict[str, list]:
-    """Run every runner once per round, ``warmup + runs`` rounds.
+    """Run every runner once per round, ``warmup + runs`` rounds, each
+    followed by a ``SETTLE_SECONDS`` pause.
 
     Returns:
         dict: The ``runs`` timed latencies (ms) of each runner.
@@ -51,6 +57,7 @@ def time_interleaved(runners: Dict[str, Callable], runs: int, warmup: int,
             _synchronize(device)
             if round_index >= warmup:
                 times[name].append((time.perf_counter() - start) * 1e3)
+            time.sleep(SETTLE_SECONDS)
     return dict(times)
 
 
