@@ -5,8 +5,10 @@ scikit-learn's bundled handwritten digits (1,797 real 8 x 8 scans, upscaled
 ``digit_scale`` times) at a random place, among ``num_clutter`` pieces of
 clutter: 8 x 8 fragments cut from other digits (``'fragments'``: clutter
 with the strokes of a digit, which takes as fine a look as the digit to
-tell apart) or smooth Gaussian blobs (``'blobs'``: clutter that a coarse
-look tells apart). The label is the digit; the clutter carries no
+tell apart), smooth Gaussian blobs (``'blobs'``: clutter that a coarse
+look tells apart) or 8 x 8 squares of uniform pixel noise (``'noise'``:
+clutter that a coarse look averages to grey and a fine look only finds
+noisy). The label is the digit; the clutter carries no
 information about it. The digit's tight box is known, so one can ask
 whether SAR's region selection refines the digit rather than the clutter
 (see :mod:`mmsar.analysis.mask_quality`).
@@ -24,7 +26,7 @@ from PIL import Image
 
 SCAN_SIZE = 8
 FRAGMENT_SIZE = 8
-CLUTTER_KINDS = ('fragments', 'blobs')
+CLUTTER_KINDS = ('fragments', 'blobs', 'noise')
 # Source digits of the train split; the remaining 397 make the val split, so
 # no scan appears in both.
 NUM_TRAIN_DIGITS = 1400
@@ -77,7 +79,8 @@ def cluttered_digits(split: str = 'train',
         copies (int): Placements of every source digit.
         seed (int): Seed of the placements and the split.
         digit_scale (int): Upscaling of the 8 x 8 scans, 1 or more.
-        clutter (str): ``'fragments'`` or ``'blobs'``, see above.
+        clutter (str): ``'fragments'``, ``'blobs'`` or ``'noise'``, see
+            above.
 
     Returns:
         dict: ``images`` uint8 (M, size, size), ``labels`` int64 (M,) and
@@ -107,6 +110,13 @@ def cluttered_digits(split: str = 'train',
             for _ in range(num_clutter):
                 if clutter == 'blobs':
                     np.maximum(canvas, _blob(rng, size), out=canvas)
+                    continue
+                if clutter == 'noise':
+                    y, x = rng.integers(0, size - FRAGMENT_SIZE + 1, 2)
+                    _paste_max(
+                        canvas,
+                        rng.random((FRAGMENT_SIZE, FRAGMENT_SIZE),
+                                   dtype=np.float32), y, x)
                     continue
                 other = digits[rng.integers(len(digits))]
                 oy, ox = rng.integers(0, digit_size - FRAGMENT_SIZE + 1, 2)

@@ -42,21 +42,23 @@ def _clutter_roughness(data):
     return steps.mean() / images[outside].mean()
 
 
-def test_native_digits_among_blobs():
+def test_native_digits_among_blobs_and_noise():
     blobs = cluttered_digits('val', digit_scale=1, clutter='blobs')
     sides = blobs['boxes'][:, 2:] - blobs['boxes'][:, :2]
     assert sides.max() <= 8 and sides.min() >= 2
     fragments = cluttered_digits('val', digit_scale=1)
-    # blobs are smooth, fragments have the strokes of digits
+    noise = cluttered_digits('val', digit_scale=1, clutter='noise')
+    # blobs are smooth; fragments (the strokes of digits) and noise rough
     assert _clutter_roughness(blobs) < 0.3
     assert _clutter_roughness(fragments) > 0.6
+    assert _clutter_roughness(noise) > 0.6
 
 
 @pytest.mark.parametrize('kwargs, message', [
     (dict(split='test'), "split must be 'train' or 'val', got 'test'"),
     (dict(size=8), 'size must be >= 16 with digit_scale 2, got 8'),
     (dict(digit_scale=0), 'digit_scale must be an integer >= 1, got 0'),
-    (dict(clutter='noise'), "clutter must be one of .*, got 'noise'"),
+    (dict(clutter='grass'), "clutter must be one of .*, got 'grass'"),
 ])
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
