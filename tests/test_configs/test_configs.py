@@ -24,6 +24,7 @@ CONFIGS = sorted(
 # The dense calibration models of the toy recipes, and the dense baselines.
 DENSE_CONFIGS = {
     'faster_rcnn/faster-rcnn_r18_fpn_1xb8-12e_toy-coco.py',
+    'faster_rcnn/faster-rcnn_r18_fpn_1xb8-24e_toy-coco.py',
     'resnet/resnet18_1xb32-40e_toy-cls.py',
     'mobilenet_v2/mobilenet-v2-x0.75_4xb64-200e_in1k.py',
 }
