@@ -1,6 +1,7 @@
 """Exported backbones run in ONNX Runtime and OpenVINO and equal the torch
 eval forward, SAR with its learned, per-sample, data-dependent masks."""
 import copy
+import time
 
 import pytest
 import torch
@@ -100,7 +101,6 @@ def test_sar_mobilenet_v2_export_equals_masked_forward(backend, tmp_path):
 def test_onnxruntime_threads_idle_after_a_run(tmp_path):
     """Two intra-op threads spin during a run and stop when it returns:
     they must take no CPU time from whatever runs next."""
-    import time
     model = tiny_sar(18)
     model.switch_to_sparse()
     x = torch.randn(1, 3, 64, 64)
