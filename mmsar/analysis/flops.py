@@ -35,7 +35,7 @@ from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.utils import _pair
 
-from mmsar.models.layers.patch_grid import cell_bounds
+from mmsar.utils.patch_grid import cell_bounds
 from mmsar.models.layers.sar_module import SARModule
 from mmsar.models.utils.mask_record import MaskRecord
 from mmsar.models.utils.sar_backbone import (PARTS, is_sar_backbone,

@@ -16,7 +16,7 @@ from typing import Dict, Iterator, List
 import torch
 from torch import Tensor
 
-from ..models.layers.patch_grid import cell_bounds
+from ..utils.patch_grid import cell_bounds
 from ..models.layers.region_selection import RegionSelection
 from ..models.utils.mask_record import MaskRecord
 

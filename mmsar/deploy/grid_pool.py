@@ -6,7 +6,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..models.utils.tracing import static_shape
+from ..utils.tracing import static_shape
 
 
 @lru_cache(maxsize=64)

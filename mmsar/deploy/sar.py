@@ -8,6 +8,7 @@ from .dense_blocks import fuse_block, fuse_resnet_stem, fuse_shortcut
 from .fused_conv import FusedConv2d
 from .grid_pool import GridPool
 from .sparse_blocks import sparsify_block
+from .sparse_fusion import ChannelsLastBlend
 
 
 def is_res_block(module: nn.Module) -> bool:
@@ -25,7 +26,7 @@ def sparsify_sar_module(module: nn.Module) -> nn.Module:
     (the latter ungrouped, :meth:`FusedConv2d.ungrouped`);
     refine blocks become :class:`SparseBottleneck` / :class:`SparseBasicBlock`
     / :class:`SparseInvertedResidual` that take cell masks; the fusion blends
-    channels-last; the selectors' pooling becomes a :class:`GridPool` that
+    channels-last (:class:`ChannelsLastBlend`); the selectors' pooling becomes a :class:`GridPool` that
     exports at any map size.
     """
     module.eval()
@@ -42,7 +43,7 @@ def sparsify_sar_module(module: nn.Module) -> nn.Module:
         selector.norm = nn.Identity()
         selector.relu = nn.Identity()
         selector.pool = GridPool(selector.grid)
-    module.sparse = True
+    module.blend = ChannelsLastBlend(module.blend.factor, module.blend.relu)
     return module
 
 

@@ -19,7 +19,7 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
-from ..models.utils.tracing import static_shape
+from ..utils.tracing import static_shape
 from .dense_blocks import fuse_conv_module, fuse_shortcut
 from .fused_conv import FusedConv2d
 from .sparse_patches import (PatchGeometry, PatchPlan, patch_geometry,
@@ -59,6 +59,8 @@ class _SparseRefineBlock(nn.Module):
 
     # A ReLU after the residual add.
     final_relu = True
+    # forward() takes cell masks (N, G, K, K), not pixel masks.
+    takes_cell_masks = True
 
     def __init__(self, block: nn.Module, reuse_input: bool = False):
         super().__init__()

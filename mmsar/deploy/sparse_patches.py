@@ -8,7 +8,7 @@ patches is one ``index_select`` on that view and scattering them back one
 stacked into *slots*, slot j of group g holding the j-th cell that mask g
 selects (over all samples), so one grouped conv processes all of them.
 
-Cells are those of :mod:`mmsar.models.layers.patch_grid`. Every patch has
+Cells are those of :mod:`mmsar.utils.patch_grid`. Every patch has
 the size of the largest cell (``ceil(H / K) x ceil(W / K)``); for smaller
 cells the extra pixels are computed but never scattered back (they go to a
 *trash* row past the end of the destination). 3x3 convs read a 1-pixel halo
@@ -23,8 +23,8 @@ from typing import NamedTuple, Optional, Tuple
 import torch
 from torch import Tensor
 
-from ..models.layers.patch_grid import cell_bounds
-from ..models.utils.tracing import static_shape
+from ..utils.patch_grid import cell_bounds
+from ..utils.tracing import static_shape
 
 
 class PatchGeometry:

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from mmengine.visualization import Visualizer
 
-from mmsar.models.layers.patch_grid import cell_index
+from mmsar.utils.patch_grid import cell_index
 from mmsar.models.utils.mask_record import MaskRecord
 
 DIM_ALPHA = 0.65

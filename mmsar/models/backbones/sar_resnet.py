@@ -9,6 +9,7 @@ from mmengine.model.weight_init import constant_init
 from mmengine.registry import MODELS
 from torch import Tensor
 
+from ...deploy.sar import deploy_backbone
 from ..layers.region_selection import INIT_ON_LOGIT_GAP
 from ..layers.res_blocks import BasicBlock, Bottleneck, make_shortcut
 from ..layers.sar_module import SARModule, check_stage_options
@@ -436,7 +437,6 @@ class SARResNet(SARBackboneMixin, BaseModule):
         :func:`mmsar.deploy.deploy_backbone`, which gives dense ResNets the
         same treatment.
         """
-        from mmsar.deploy import deploy_backbone
         deploy_backbone(self)
 
     def init_weights(self) -> None:

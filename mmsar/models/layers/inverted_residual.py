@@ -7,7 +7,7 @@ from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from torch import Tensor
 
-from .patch_grid import apply_group_masks, upsample_masks
+from ...utils.patch_grid import apply_group_masks, upsample_masks
 
 
 class InvertedResidual(BaseModule):

@@ -16,7 +16,7 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from ..utils.args import invalid_argument
-from .patch_grid import apply_group_masks
+from ...utils.patch_grid import apply_group_masks
 
 
 def make_shortcut(in_channels: int,

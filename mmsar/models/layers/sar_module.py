@@ -7,12 +7,12 @@ from mmcv.cnn import build_conv_layer, build_norm_layer
 from mmengine.model import BaseModule, ModuleList
 from torch import Tensor
 
+from ...deploy.sar import sparsify_sar_module
+from ...utils.patch_grid import upsample_masks, upsample_nearest
 from ..utils.args import invalid_argument
 from ..utils.mask_record import MaskRecord
-from .patch_grid import upsample_masks, upsample_nearest
 from .region_selection import INIT_ON_LOGIT_GAP, RegionSelection, fixed_masks
 from .res_blocks import BasicBlock, make_shortcut
-from .sparse_fusion import blend_upsampled
 
 BRANCHES = ('both', 'base', 'refine')
 MASK_MODES = ('learned', 'center', 'uniform')
@@ -67,6 +67,28 @@ class FusionGate(BaseModule):
         """Weights (N, C, 1, 1) in (0, 1) for features x (N, C, h, w)."""
         weights = self.fc2(self.relu(self.fc1(x.mean((2, 3)))))
         return torch.sigmoid(weights)[:, :, None, None]
+
+
+class BranchBlend(nn.Module):
+    """Eq. 5 and the fusion's ReLU: relu(a * up(base) + (1 - a) * refine).
+
+    Args:
+        factor (int): Nearest upsampling factor of the base branch, 1 for a
+            dilated one.
+        relu (bool): End with a ReLU.
+    """
+
+    def __init__(self, factor: int, relu: bool = True):
+        super().__init__()
+        self.factor = factor
+        self.relu = relu
+
+    def forward(self, base: Tensor, refine: Tensor, weights: Tensor) -> Tensor:
+        """Blend base (N, C, h, w) into refine (N, C, H, W) with weights a
+        (N, C, 1, 1); returns (N, C, H, W)."""
+        base = upsample_nearest(base, self.factor, refine.shape[-2:])
+        out = weights * base + (1 - weights) * refine
+        return torch.relu(out) if self.relu else out
 
 
 class SARModule(BaseModule):
@@ -180,8 +202,6 @@ class SARModule(BaseModule):
         self.mask_mode = mask_mode
         self.base_dilated = base_dilated
         self.mask_records: List[MaskRecord] = []
-        # Set by switch_to_sparse(): refine blocks take cell masks.
-        self.sparse = False
         common = dict(
             with_cp=with_cp,
             conv_cfg=conv_cfg,
@@ -257,6 +277,7 @@ class SARModule(BaseModule):
                 self.refine_align = conv1x1_norm(refine_width, out_channels,
                                                  conv_cfg, norm_cfg)
         self.gate = FusionGate(out_channels) if branches == 'both' else None
+        self.blend = BranchBlend(1 if base_dilated else base_stride, fuse_relu)
 
     def base_branch(self, x: Tensor) -> List[Tensor]:
         """Outputs of every base block, each (N, C / alpha, H / s, W / s)."""
@@ -303,8 +324,9 @@ class SARModule(BaseModule):
             gap = (self.selectors[i].on_logit_gap()
                    if self.mask_mode == 'learned' else None)
             records.append(MaskRecord(self.stage_index, i, masks, size, gap))
-            pixel_masks = not (self.sparse or blk.takes_cell_masks)
-            x = blk(x, upsample_masks(masks, size) if pixel_masks else masks)
+            x = blk(x,
+                    masks if blk.takes_cell_masks else upsample_masks(
+                        masks, size))
         return x, records
 
     def output_size(self, x: Tensor) -> Tuple[int, int]:
@@ -334,18 +356,10 @@ class SARModule(BaseModule):
             weights = self.gate(base) if self.gate is not None else None
         if refine is not None and self.refine_align is not None:
             refine = self.refine_align(refine)
-        factor = 1 if self.base_dilated else self.base_stride
-        if self.sparse and base is not None and refine is not None:
-            return blend_upsampled(base, refine, weights, factor,
-                                   self.fuse_relu)
-        if base is not None:
-            base = upsample_nearest(base, factor, size)
-        if base is None:
-            out = refine
-        elif refine is None:
-            out = base
-        else:
-            out = weights * base + (1 - weights) * refine
+        if base is not None and refine is not None:
+            return self.blend(base, refine, weights)
+        out = (refine if base is None else upsample_nearest(
+            base, self.blend.factor, size))
         return torch.relu(out) if self.fuse_relu else out
 
     def switch_to_sparse(self) -> None:
@@ -353,7 +367,6 @@ class SARModule(BaseModule):
         then compute each group only on its selected cells (numerically the
         masked eval forward). One-way and inference-only; see
         :func:`mmsar.deploy.sparsify_sar_module`."""
-        from mmsar.deploy import sparsify_sar_module
         sparsify_sar_module(self)
 
     def forward(self, x: Tensor) -> Tensor:

@@ -1,5 +1,6 @@
 """Fusion of the two SAR branches without materialising the upsampling."""
 import torch
+import torch.nn as nn
 from torch import Tensor
 
 from ..utils.tracing import static_shape
@@ -13,7 +14,7 @@ def blend_upsampled(base: Tensor,
     """``relu(a * up(base) + (1 - a) * refine)``, channels-last (Eq. 5).
 
     ``up`` is the nearest upsampling by ``factor`` cropped to the size of
-    ``refine`` (:func:`~mmsar.models.layers.upsample_nearest`). When the
+    ``refine`` (:func:`~mmsar.utils.patch_grid.upsample_nearest`). When the
     sizes divide, it is a broadcast view of ``base`` and the blend is one
     multiply-add over a (N, h, f, w, f, C) view of ``refine``. In eager
     mode the result is written over ``refine`` (over its channels-last
@@ -53,3 +54,16 @@ def blend_upsampled(base: Tensor,
     if relu:
         out = out.relu_()
     return out.reshape(n, height, width, c).permute(0, 3, 1, 2)
+
+
+class ChannelsLastBlend(nn.Module):
+    """:func:`blend_upsampled` as the module that replaces a SAR module's
+    ``BranchBlend`` on the patch-sparse path (same arguments)."""
+
+    def __init__(self, factor: int, relu: bool = True):
+        super().__init__()
+        self.factor = factor
+        self.relu = relu
+
+    def forward(self, base: Tensor, refine: Tensor, weights: Tensor) -> Tensor:
+        return blend_upsampled(base, refine, weights, self.factor, self.relu)
