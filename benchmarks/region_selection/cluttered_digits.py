@@ -34,10 +34,9 @@ from mmsar.analysis.mask_quality import (MaskQuality, boxes_to_objects,
 from mmsar.datasets.cluttered_digits import CLUTTER_KINDS, cluttered_digits
 from mmsar.engine.hooks.sar_loss_hook import (RATE_ESTIMATORS, loss_rates,
                                               refine_loss)
-from mmsar.engine.schedules import gumbel_temperature, target_rate
+from mmsar.engine.schedules import (MASK_SAMPLINGS, gumbel_temperature,
+                                    mask_noise_scale, target_rate)
 from mmsar.models import SARResNetCifar
-from mmsar.models.layers import RegionSelection
-from mmsar.models.layers.region_selection import SAMPLINGS
 from mmsar.models.layers.sar_module import MASK_MODES
 from mmsar.visualization.mask_overlay import (draw_mask_overlays,
                                               select_records)
@@ -50,7 +49,7 @@ def parse_args():
     parser.add_argument('--loss-weight', type=float, default=1.0)
     parser.add_argument('--rate-estimator', choices=RATE_ESTIMATORS,
                         default='threshold')
-    parser.add_argument('--mask-sampling', choices=SAMPLINGS,
+    parser.add_argument('--mask-sampling', choices=MASK_SAMPLINGS,
                         default='tempered')
     parser.add_argument('--mask-mode', choices=MASK_MODES, default='learned')
     parser.add_argument('--groups', type=int, default=2,
@@ -149,9 +148,6 @@ def main():
         backbone = SARResNetCifar(
             depth=20, mask_groups=args.groups, mask_mode=args.mask_mode)
         backbone.init_weights()
-        for module in backbone.modules():
-            if isinstance(module, RegionSelection):
-                module.sampling = args.mask_sampling
     learned = not args.dense and args.mask_mode == 'learned'
     head = nn.Linear(64, 10)
     params = list(backbone.parameters()) + list(head.parameters())
@@ -168,7 +164,9 @@ def main():
             batch = order[k * args.batch_size:(k + 1) * args.batch_size]
             progress = step / total
             if learned:
-                backbone.set_temperature(gumbel_temperature(progress))
+                tau = gumbel_temperature(progress)
+                backbone.set_temperature(
+                    tau, mask_noise_scale(progress, args.mask_sampling, tau))
             feats = backbone(images[batch])[-1]
             loss = F.cross_entropy(head(feats.mean((2, 3))), labels[batch])
             if not args.dense:

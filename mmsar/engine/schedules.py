@@ -1,5 +1,6 @@
-"""Training-progress schedules of SAR: target activation rate and Gumbel
-temperature (paper, Sec. III-C and Appendix B).
+"""Training-progress schedules of SAR: target activation rate, Gumbel
+temperature (paper, Sec. III-C and Appendix B) and the scale of the noise
+that samples the training masks.
 
 Every schedule is a pure function of the training progress
 ``p = iter / max_iters`` in [0, 1], so epoch- and iteration-based training,
@@ -8,6 +9,7 @@ and a resumed run, all follow the same curve.
 import math
 
 TARGET_SCHEDULES = ('step', 'constant', 'linear')
+MASK_SAMPLINGS = ('gumbel', 'tempered')
 
 # Tolerance when comparing the progress with a step boundary, so that
 # ``iter / max_iters`` landing a rounding error below ``k * step_end / 3``
@@ -106,3 +108,29 @@ def gumbel_temperature(progress: float,
     check_temperature(tau_start, tau_end)
     _check_unit('progress', progress)
     return tau_start * (tau_end / tau_start)**progress
+
+
+def mask_noise_scale(progress: float, sampling: str, tau: float) -> float:
+    """Scale of the Gumbel noise that samples the training masks.
+
+    A mask is sampled "on" with probability sigmoid(gap / scale), gap being
+    its on-off logit gap (:func:`~mmsar.models.layers.gumbel_hard_mask`):
+
+    - ``'gumbel'`` (paper): 1 throughout; the training masks stay random
+      and the eval masks (the argmax) may select more or fewer cells.
+    - ``'tempered'``: ``tau``, so the training masks tend to the eval masks
+      as tau decays.
+
+    Args:
+        progress (float): Training progress p in [0, 1].
+        sampling (str): ``'gumbel'`` or ``'tempered'``.
+        tau (float): The Gumbel temperature at ``progress``.
+
+    Returns:
+        float: The noise scale at ``progress``.
+    """
+    _check_unit('progress', progress)
+    if sampling not in MASK_SAMPLINGS:
+        raise ValueError(f'unknown mask sampling {sampling!r}; allowed: '
+                         f'{", ".join(MASK_SAMPLINGS)}')
+    return tau if sampling == 'tempered' else 1.0

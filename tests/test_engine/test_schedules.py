@@ -2,7 +2,8 @@ import math
 
 import pytest
 
-from mmsar.engine.schedules import gumbel_temperature, target_rate
+from mmsar.engine.schedules import (gumbel_temperature, mask_noise_scale,
+                                    target_rate)
 
 
 @pytest.mark.parametrize(
@@ -95,3 +96,18 @@ def test_invalid_temperature(tau_start, tau_end, message):
     with pytest.raises(ValueError) as error:
         gumbel_temperature(0.5, tau_start, tau_end)
     assert message in str(error.value)
+
+
+def test_mask_noise_scales():
+    # Paper: full-scale noise whatever tau; tempered: the temperature.
+    assert mask_noise_scale(0.9, 'gumbel', tau=0.05) == 1.0
+    assert mask_noise_scale(0.9, 'tempered', tau=0.05) == 0.05
+
+
+def test_invalid_mask_sampling():
+    with pytest.raises(ValueError) as error:
+        mask_noise_scale(0.5, 'soft', tau=0.1)
+    assert "unknown mask sampling 'soft'; allowed: gumbel, tempered" in str(
+        error.value)
+    with pytest.raises(ValueError, match='progress must be in'):
+        mask_noise_scale(1.5, 'gumbel', tau=0.1)

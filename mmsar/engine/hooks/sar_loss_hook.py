@@ -9,11 +9,11 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 from torch import Tensor, nn
 
-from ...models.layers.region_selection import SAMPLINGS, RegionSelection
 from ...models.utils import find_sar_backbones
 from ...models.utils.mask_record import MaskRecord
-from ..schedules import (check_loss_weight, check_target_schedule,
-                         check_temperature, gumbel_temperature, target_rate)
+from ..schedules import (MASK_SAMPLINGS, check_loss_weight,
+                         check_target_schedule, check_temperature,
+                         gumbel_temperature, mask_noise_scale, target_rate)
 
 LOSS_MODES = ('batch', 'sample')
 RATE_ESTIMATORS = ('gumbel', 'threshold')
@@ -99,12 +99,11 @@ class SARLossHook(Hook):
       Eq. 10 (``mode='batch'``) or Eq. 11 (``mode='sample'``) over the
       refine blocks of all SAR backbones. The term is added inside the
       model's forward (a forward hook), so DistributedDataParallel sees it.
-    - Sets the target rate t and the Gumbel temperature tau before every
-      training iteration from the progress p = runner.iter /
-      runner.max_iters (see :func:`~mmsar.engine.schedules.target_rate` and
-      :func:`~mmsar.engine.schedules.gumbel_temperature`). Both depend only
-      on p, so epoch- and iteration-based loops and resumed runs follow the
-      same curves.
+    - Sets the target rate t, the Gumbel temperature tau and the scale of
+      the mask-sampling noise before every training iteration from the
+      progress p = runner.iter / runner.max_iters (see
+      :mod:`~mmsar.engine.schedules`). They depend only on p, so epoch- and
+      iteration-based loops and resumed runs follow the same curves.
     - Logs, next to the losses: ``sar_rate`` (activation rate averaged over
       blocks and samples), ``sar_rate_stage{i}`` (the same per SAR stage),
       ``sar_target`` and ``sar_tau``.
@@ -142,7 +141,7 @@ class SARLossHook(Hook):
         mask_sampling (str): Noise of the training masks: ``'gumbel'``
             (paper: scale 1) or ``'tempered'`` (scale tau, so the sampled
             masks tend to the eval masks as tau decays); see
-            :func:`~mmsar.models.layers.gumbel_hard_mask`.
+            :func:`~mmsar.engine.schedules.mask_noise_scale`.
             Defaults to 'tempered'.
 
     The two defaults are not in the paper: with the paper's settings
@@ -170,7 +169,7 @@ class SARLossHook(Hook):
         check_temperature(tau_start, tau_end)
         _check_loss_mode(mode)
         _check_choice('rate estimator', rate_estimator, RATE_ESTIMATORS)
-        _check_choice('mask sampling', mask_sampling, SAMPLINGS)
+        _check_choice('mask sampling', mask_sampling, MASK_SAMPLINGS)
         check_loss_weight(loss_weight)
         self.target_rate = target_rate
         self.loss_weight = loss_weight
@@ -198,10 +197,6 @@ class SARLossHook(Hook):
                 'backbone in the model config or remove SARLossHook from '
                 'custom_hooks.')
         self._warn_if_duplicated(runner)
-        for backbone in self._backbones:
-            for module in backbone.modules():
-                if isinstance(module, RegionSelection):
-                    module.sampling = self.mask_sampling
         if self._handle is not None:
             self._handle.remove()
         self._handle = model.register_forward_hook(self._add_sar_terms,
@@ -226,8 +221,9 @@ class SARLossHook(Hook):
         self._target = target_rate(progress, self.target_rate, self.schedule,
                                    self.step_end)
         self._tau = gumbel_temperature(progress, self.tau_start, self.tau_end)
+        noise = mask_noise_scale(progress, self.mask_sampling, self._tau)
         for backbone in self._backbones:
-            backbone.set_temperature(self._tau)
+            backbone.set_temperature(self._tau, noise)
 
     def _warn_if_duplicated(self, runner) -> None:
         mine = [hook for hook in runner.hooks if isinstance(hook, SARLossHook)]

@@ -41,10 +41,13 @@ class SARBackboneMixin:
         selectors = self._selectors()
         return selectors[0].tau if selectors else 1.0
 
-    def set_temperature(self, tau: float) -> None:
-        """Set the Gumbel-softmax temperature of every region selection."""
+    def set_temperature(self, tau: float, noise_scale: float = 1.0) -> None:
+        """Set the Gumbel-softmax temperature of every region selection, and
+        the scale of the noise that samples its training masks (paper: 1;
+        see :func:`~mmsar.engine.schedules.mask_noise_scale`)."""
         for selector in self._selectors():
             selector.tau = tau
+            selector.noise_scale = noise_scale
 
     def force_activation_rate(self, rate: Optional[float]) -> None:
         """Make every mask turn on ``round(rate * K * K)`` fixed cells per

@@ -49,20 +49,16 @@ def gumbel_hard_mask(logits: Tensor,
     return hard + (soft - soft.detach())
 
 
-SAMPLINGS = ('gumbel', 'tempered')
-
-
 class RegionSelection(BaseModule):
     """Predicts G binary K x K masks from a base-branch feature map (Eq. 2).
 
     grouped 3x3 conv (C -> 4G) - norm - ReLU - adaptive avg pool (K x K) -
     grouped 1x1 conv with bias (4G -> 2G logits, (off, on) per group).
     Training samples hard masks with straight-through Gumbel-softmax at
-    temperature ``tau``; evaluation is deterministic (on iff "on" wins).
-    ``sampling`` is ``'gumbel'`` (paper: noise of scale 1, tau acts in the
-    backward pass only) or ``'tempered'`` (noise of scale tau, so training
-    masks converge to the eval masks as tau decays); see
-    :func:`gumbel_hard_mask`.
+    temperature ``tau`` and Gumbel noise of scale ``noise_scale`` (paper: 1;
+    :class:`~mmsar.engine.SARLossHook` sets both every iteration, see
+    :func:`~mmsar.engine.schedules.mask_noise_scale`); evaluation is
+    deterministic (on iff "on" wins). See :func:`gumbel_hard_mask`.
 
     Args:
         in_channels (int): Channels of the base feature map.
@@ -91,7 +87,7 @@ class RegionSelection(BaseModule):
         self.grid = grid
         self.init_gap = init_gap
         self.tau = 1.0
-        self.sampling = 'gumbel'
+        self.noise_scale = 1.0
         self.forced_rate: Optional[float] = None
         self.conv = nn.Conv2d(
             in_channels, 4 * groups, 3, padding=1, groups=groups, bias=False)
@@ -133,8 +129,7 @@ class RegionSelection(BaseModule):
             masks = self.forced_masks().to(logits)
             return masks.expand(n, -1, -1, -1).contiguous()
         if self.training:
-            noise = self.tau if self.sampling == 'tempered' else 1.0
-            return gumbel_hard_mask(logits, self.tau, noise)
+            return gumbel_hard_mask(logits, self.tau, self.noise_scale)
         return (logits[..., 1] > logits[..., 0]).to(logits.dtype)
 
     def forced_masks(self) -> Tensor:

@@ -24,9 +24,11 @@ class FakeSARBackbone(nn.Module):
             torch.linspace(-1, 1, 4 * 8).view(4, 2, 2, 2))
         self.mask_records = []
         self.temperature = None
+        self.noise_scale = None
 
-    def set_temperature(self, tau):
+    def set_temperature(self, tau, noise_scale=1.0):
         self.temperature = tau
+        self.noise_scale = noise_scale
 
     def forward(self, x):
         feat = self.conv(x)

@@ -20,6 +20,7 @@ from torch.utils.data import Dataset
 from mmsar.engine import SARLossHook, find_sar_backbones, refine_loss
 from mmsar.engine.schedules import gumbel_temperature, target_rate
 from mmsar.models import SARResNetCifar
+from mmsar.models.layers import RegionSelection
 from mmsar.models.utils.mask_record import MaskRecord
 from .sar_hook_testing import (FakeSARBackbone, FakeSARModel, RandomImages,
                                RecordSAR)
@@ -60,7 +61,8 @@ def test_unknown_loss_mode():
     (dict(loss_weight=float('nan')), 'finite number >= 0, got nan'),
     (dict(loss_weight=float('inf')), 'finite number >= 0, got inf'),
     (dict(loss_weight='1'), "finite number >= 0, got '1'"),
-    (dict(mask_sampling='soft'), "mask sampling 'soft'; allowed: gumbel"),
+    (dict(mask_sampling='soft'),
+     "mask sampling 'soft'; allowed: gumbel, tempered"),
     (dict(mode='mean'), "unknown SAR loss mode 'mean'; allowed: batch"),
     (dict(schedule='cos'), "unknown target-rate schedule 'cos'; allowed"),
     (dict(step_end=0), 'step_end must be in (0, 1], got 0'),
@@ -104,6 +106,28 @@ def fake_runner(model, hooks=(), iter=0, max_iters=10):
                            hooks=list(hooks),
                            iter=iter,
                            max_iters=max_iters)
+
+
+@pytest.mark.parametrize('sampling, noise', [
+    ('gumbel', 1.0),
+    ('tempered', 0.01**0.9),
+])
+def test_hook_sets_the_mask_noise(sampling, noise):
+    model = FakeSARModel()
+    hook = SARLossHook(target_rate=0.5, mask_sampling=sampling)
+    hook.before_train(fake_runner(model, [hook], iter=9, max_iters=10))
+    assert model.backbone.temperature == pytest.approx(0.01**0.9)
+    assert model.backbone.noise_scale == pytest.approx(noise)
+
+
+def test_selectors_sample_with_the_noise_the_hook_sets():
+    backbone = SARResNetCifar(depth=20, mask_groups=2)
+    backbone.set_temperature(0.5, noise_scale=0.25)
+    selectors = [
+        m for m in backbone.modules() if isinstance(m, RegionSelection)
+    ]
+    assert selectors and all(
+        (s.tau, s.noise_scale) == (0.5, 0.25) for s in selectors)
 
 
 def test_no_sar_backbone_error():
@@ -392,24 +416,25 @@ def train_classifier(tmp_path, hook: dict, max_iters: int = MAX_ITERS):
     return runner, record.rates
 
 
-@pytest.mark.parametrize('settings, reaches_target', [
-    (dict(), True),
-    (dict(rate_estimator='gumbel', mask_sampling='gumbel'), False),
+@pytest.mark.parametrize('settings, max_iters, reaches_target', [
+    (dict(), 80, True),
+    (dict(rate_estimator='gumbel', mask_sampling='gumbel'), 40, False),
 ])
-def test_default_loss_weight_reaches_the_target(tmp_path, settings,
+def test_default_loss_weight_reaches_the_target(tmp_path, settings, max_iters,
                                                 reaches_target):
     """With the default loss weight, the masks of a fresh backbone reach a
-    target of 0.5 within 80 iterations; with the paper's estimator and
-    sampling they stay far above it (the failure the defaults fix)."""
+    target of 0.5 within 80 iterations (they first overshoot, below 0.1 by
+    iteration 20); with the paper's estimator and sampling they are still
+    nearly all on after 40 (the failure the defaults fix)."""
     _, rates = train_classifier(
         tmp_path,
         dict(target_rate=0.5, schedule='constant', **settings),
-        max_iters=80)
+        max_iters=max_iters)
     final = sum(rates[-5:]) / 5
     if reaches_target:
         assert final == pytest.approx(0.5, abs=0.1)
     else:
-        assert final > 0.65
+        assert final > 0.8
 
 
 def test_classifier_rate_follows_target(tmp_path):

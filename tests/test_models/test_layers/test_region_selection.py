@@ -90,9 +90,9 @@ def test_tempered_training_masks_tend_to_eval_masks():
     selector.train()
     selector.norm.eval()  # same normalisation as the eval masks
     selector.tau = 0.001
-    selector.sampling = 'gumbel'
+    selector.noise_scale = 1.0
     paper = selector(x)
-    selector.sampling = 'tempered'
+    selector.noise_scale = selector.tau
     tempered = selector(x)
     assert 0.2 < eval_masks.mean() < 0.8
     # Paper sampling keeps noise of scale 1 whatever tau; tempered sampling
