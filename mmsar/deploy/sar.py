@@ -26,8 +26,8 @@ def sparsify_sar_module(module: nn.Module) -> nn.Module:
     (the latter ungrouped, :meth:`FusedConv2d.ungrouped`);
     refine blocks become :class:`SparseBottleneck` / :class:`SparseBasicBlock`
     / :class:`SparseInvertedResidual` that take cell masks; the fusion blends
-    channels-last (:class:`ChannelsLastBlend`); the selectors' pooling becomes a :class:`GridPool` that
-    exports at any map size.
+    channels-last (:class:`ChannelsLastBlend`); the selectors' pooling
+    becomes a :class:`GridPool` that exports at any map size.
     """
     module.eval()
     module.base_blocks = ModuleList(fuse_block(b) for b in module.base_blocks)

@@ -196,7 +196,6 @@ class SARModule(BaseModule):
         self.grid = grid
         self.base_stride = base_stride
         self.stride = stride
-        self.fuse_relu = fuse_relu
         self.stage_index = stage_index
         self.branches = branches
         self.mask_mode = mask_mode
@@ -360,7 +359,7 @@ class SARModule(BaseModule):
             return self.blend(base, refine, weights)
         out = (refine if base is None else upsample_nearest(
             base, self.blend.factor, size))
-        return torch.relu(out) if self.fuse_relu else out
+        return torch.relu(out) if self.blend.relu else out
 
     def switch_to_sparse(self) -> None:
         """Convert in place to the patch-sparse eval-mode path: refine blocks

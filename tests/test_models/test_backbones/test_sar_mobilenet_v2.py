@@ -43,7 +43,7 @@ def test_sar_stage_design():
     1x1 conv + BN + ReLU6."""
     model = SARMobileNetV2(0.75)
     sar, close = model.layer2
-    assert isinstance(sar, SARModule) and not sar.fuse_relu
+    assert isinstance(sar, SARModule) and not sar.blend.relu
     assert isinstance(sar.base_pool, nn.AvgPool2d)
     assert sar.base_pool.stride == 2
     base = sar.base_blocks[0]
