@@ -11,7 +11,7 @@
 set -euo pipefail
 
 PYTHON=${PYTHON:-.venv/bin/python}
-CONFIG=${CONFIG:-configs/faster_rcnn/faster-rcnn_sar-r18-g2s2a2-t0.5_fpn_1xb8-12e_toy-coco.py}
+CONFIG=${CONFIG:-configs/faster_rcnn/faster-rcnn_sar-r18-g2s2a2-t0.5_fpn_1xb8-24e_toy-coco.py}
 WORK_DIR=${WORK_DIR:-work_dirs/demo/$(basename "$CONFIG" .py)}
 read -r -a TRAIN_ARGS <<< "${TRAIN_ARGS:-}"
 BENCH_RUNS=${BENCH_RUNS:-30}
