@@ -166,7 +166,7 @@ def main():
             if learned:
                 tau = gumbel_temperature(progress)
                 backbone.set_temperature(
-                    tau, mask_noise_scale(progress, args.mask_sampling, tau))
+                    tau, mask_noise_scale(args.mask_sampling, tau))
             feats = backbone(images[batch])[-1]
             loss = F.cross_entropy(head(feats.mean((2, 3))), labels[batch])
             if not args.dense:

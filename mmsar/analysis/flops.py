@@ -35,11 +35,11 @@ from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.utils import _pair
 
-from mmsar.utils.patch_grid import cell_bounds
 from mmsar.models.layers.sar_module import SARModule
 from mmsar.models.utils.mask_record import MaskRecord
 from mmsar.models.utils.sar_backbone import (PARTS, is_sar_backbone,
                                              part_of, part_roots)
+from mmsar.utils.patch_grid import cell_bounds
 
 COUNTED_LAYERS = (nn.Conv2d, nn.Linear, nn.AvgPool2d, nn.MaxPool2d,
                   nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)

@@ -16,9 +16,9 @@ from typing import Dict, Iterator, List
 import torch
 from torch import Tensor
 
-from ..utils.patch_grid import cell_bounds
 from ..models.layers.region_selection import RegionSelection
 from ..models.utils.mask_record import MaskRecord
+from ..utils.patch_grid import cell_bounds
 
 
 def object_cells(objects: Tensor, feature_size, grid: int) -> Tensor:

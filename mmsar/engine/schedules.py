@@ -110,7 +110,14 @@ def gumbel_temperature(progress: float,
     return tau_start * (tau_end / tau_start)**progress
 
 
-def mask_noise_scale(progress: float, sampling: str, tau: float) -> float:
+def check_mask_sampling(sampling: str) -> None:
+    """Raise ValueError unless ``sampling`` is a known mask sampling."""
+    if sampling not in MASK_SAMPLINGS:
+        raise ValueError(f'unknown mask sampling {sampling!r}; allowed: '
+                         f'{", ".join(MASK_SAMPLINGS)}')
+
+
+def mask_noise_scale(sampling: str, tau: float) -> float:
     """Scale of the Gumbel noise that samples the training masks.
 
     A mask is sampled "on" with probability sigmoid(gap / scale), gap being
@@ -122,15 +129,11 @@ def mask_noise_scale(progress: float, sampling: str, tau: float) -> float:
       as tau decays.
 
     Args:
-        progress (float): Training progress p in [0, 1].
         sampling (str): ``'gumbel'`` or ``'tempered'``.
-        tau (float): The Gumbel temperature at ``progress``.
+        tau (float): The current Gumbel temperature.
 
     Returns:
-        float: The noise scale at ``progress``.
+        float: The noise scale.
     """
-    _check_unit('progress', progress)
-    if sampling not in MASK_SAMPLINGS:
-        raise ValueError(f'unknown mask sampling {sampling!r}; allowed: '
-                         f'{", ".join(MASK_SAMPLINGS)}')
+    check_mask_sampling(sampling)
     return tau if sampling == 'tempered' else 1.0

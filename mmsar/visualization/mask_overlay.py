@@ -11,8 +11,8 @@ import numpy as np
 import torch
 from mmengine.visualization import Visualizer
 
-from mmsar.utils.patch_grid import cell_index
 from mmsar.models.utils.mask_record import MaskRecord
+from mmsar.utils.patch_grid import cell_index
 
 DIM_ALPHA = 0.65
 GAP = 4  # pixels between panels

@@ -11,7 +11,7 @@ from torch import Tensor, nn
 
 from ...models.utils import find_sar_backbones
 from ...models.utils.mask_record import MaskRecord
-from ..schedules import (MASK_SAMPLINGS, check_loss_weight,
+from ..schedules import (check_loss_weight, check_mask_sampling,
                          check_target_schedule, check_temperature,
                          gumbel_temperature, mask_noise_scale, target_rate)
 
@@ -169,7 +169,7 @@ class SARLossHook(Hook):
         check_temperature(tau_start, tau_end)
         _check_loss_mode(mode)
         _check_choice('rate estimator', rate_estimator, RATE_ESTIMATORS)
-        _check_choice('mask sampling', mask_sampling, MASK_SAMPLINGS)
+        check_mask_sampling(mask_sampling)
         check_loss_weight(loss_weight)
         self.target_rate = target_rate
         self.loss_weight = loss_weight
@@ -221,7 +221,7 @@ class SARLossHook(Hook):
         self._target = target_rate(progress, self.target_rate, self.schedule,
                                    self.step_end)
         self._tau = gumbel_temperature(progress, self.tau_start, self.tau_end)
-        noise = mask_noise_scale(progress, self.mask_sampling, self._tau)
+        noise = mask_noise_scale(self.mask_sampling, self._tau)
         for backbone in self._backbones:
             backbone.set_temperature(self._tau, noise)
 
