@@ -9,7 +9,7 @@ channels-last. Where oneDNN cannot run (CUDA, other dtypes) the same maths
 runs through ``F.conv2d``, and so does a traced export (ONNX).
 """
 from collections import OrderedDict
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -114,6 +114,20 @@ class FusedConv2d(nn.Module):
         return FusedConv2d(weight, self.bias, self.stride, self.padding,
                            self.dilation, 1, self.relu, self.relu6)
 
+    def group_slices(self, groups: int) -> List['FusedConv2d']:
+        """The conv of each of ``groups`` equal channel groups (inputs and
+        outputs split alike), as G convs of ``self.groups / G`` groups."""
+        if self.groups % groups:
+            raise ValueError(f'Cannot split a conv of {self.groups} groups '
+                             f'into {groups} channel groups.')
+        size = self.out_channels // groups
+        return [
+            FusedConv2d(self.weight[g * size:(g + 1) * size],
+                        self.bias[g * size:(g + 1) * size], self.stride,
+                        self.padding, self.dilation, self.groups // groups,
+                        self.relu, self.relu6) for g in range(groups)
+        ]
+
     @property
     def out_channels(self) -> int:
         return self.weight.shape[0]
@@ -187,3 +201,35 @@ class FusedConv2d(nn.Module):
                 f'stride={self.stride}, padding={self.padding}, '
                 f'dilation={self.dilation}, groups={self.groups}, '
                 f'relu={self.relu}, relu6={self.relu6}')
+
+
+class RowLinear(nn.Module):
+    """A 1x1, stride-1, ungrouped :class:`FusedConv2d` on rows: ``act(rows @
+    W + b)``, [M, C_in] -> [M, C_out], one GEMM (ONNX ``Gemm``), so that
+    channels-last pixels need no layout change around it.
+
+    Args:
+        conv (FusedConv2d): The 1x1 conv, weight (C_out, C_in, 1, 1).
+    """
+
+    def __init__(self, conv: FusedConv2d):
+        super().__init__()
+        c_out, c_in, kh, kw = conv.weight.shape
+        if (kh, kw) != (1, 1) or conv.groups != 1 or conv.stride != (1, 1):
+            raise ValueError('RowLinear takes an ungrouped stride-1 1x1 conv, '
+                             f'got {conv.extra_repr()}')
+        self.register_buffer('weight', conv.weight.reshape(c_out, c_in).t()
+                             .contiguous())
+        self.register_buffer('bias', conv.bias.clone())
+        self.relu = conv.relu
+        self.relu6 = conv.relu6
+
+    def forward(self, rows: Tensor) -> Tensor:
+        out = torch.addmm(self.bias, rows, self.weight)
+        if self.relu6:
+            return out.clamp_(0, 6)
+        return out.relu_() if self.relu else out
+
+    def extra_repr(self) -> str:
+        c_in, c_out = self.weight.shape
+        return f'{c_in}, {c_out}, relu={self.relu}, relu6={self.relu6}'

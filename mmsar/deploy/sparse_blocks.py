@@ -2,13 +2,14 @@
 
 A refine block called with cell masks (N, G, K, K) returns what the masked
 block (:mod:`mmsar.models.layers.res_blocks`) returns with the upsampled
-pixel masks, in eval mode, but runs its grouped convs on the selected
-patches only (see :mod:`mmsar.deploy.sparse_patches` for the row
-views and tables). The selected patches of all samples and groups go
-through each conv as one batch; their residual is added onto the shortcut
-(one scatter-add) and one ReLU pass over the map ends the block,
-so unselected positions are ``relu(shortcut)`` (the shortcut itself for
-an inverted residual, which has no ReLU there).
+pixel masks, in eval mode, but runs each channel group's convs on the
+patches that group selects only (see :mod:`mmsar.deploy.sparse_patches`
+for the row views and tables): its 1x1 convs as GEMMs on the gathered rows
+(:class:`~mmsar.deploy.fused_conv.RowLinear`), its 3x3 conv on the haloed
+patches. Each group's residual is added onto the shortcut (one scatter-add)
+and one ReLU pass over the map ends the block, so unselected positions are
+``relu(shortcut)`` (the shortcut itself for an inverted residual, which has
+no ReLU there).
 
 In eager mode the blocks allocate as little as they can (a fresh tensor of
 a large map costs more in page faults than the pass that fills it): the
@@ -21,34 +22,58 @@ from torch import Tensor
 
 from ..utils.tracing import static_shape
 from .dense_blocks import fuse_conv_module, fuse_shortcut
-from .fused_conv import FusedConv2d
-from .sparse_patches import (PatchGeometry, PatchPlan, patch_geometry,
-                             plan_patches, put_rows, slot_rows)
+from .fused_conv import FusedConv2d, RowLinear
+from .sparse_patches import (GroupPlan, PatchGeometry, patch_geometry,
+                             plan_group, plan_patches, put_rows)
 
 
-def as_rows(x: Tensor, groups: int) -> Tensor:
+def as_rows(x: Tensor, groups: int = 1) -> Tensor:
     """View a channels-last map (N, C, H, W) as rows [N * H * W * G, C / G]
     (N may be the data-dependent number of patches)."""
     channels = static_shape(x)[1]
     return x.permute(0, 2, 3, 1).reshape(-1, channels // groups)
 
 
-def as_patches(rows: Tensor, channels: int, height: int,
-               width: int) -> Tensor:
-    """View gathered rows [S * h * w * G, C / G] as channels-last
-    patches (S, C, h, w); S is left to the length of ``rows``."""
+def as_patches(rows: Tensor, height: int, width: int) -> Tensor:
+    """View gathered rows [S * h * w, C] as channels-last patches
+    (S, C, h, w); S is left to the length of ``rows``."""
+    channels = static_shape(rows)[1]
     return rows.view(-1, height, width, channels).permute(0, 3, 1, 2)
 
 
-def new_rows(num_rows: int, channels: int, like: Tensor,
-             zero: bool) -> Tensor:
-    """A [num_rows + 1, channels] matrix; the extra row is the trash."""
-    make = torch.zeros if zero else torch.empty
-    return make(num_rows + 1, channels, dtype=like.dtype, device=like.device)
+def zero_buffer(geometry: PatchGeometry, n: int, channels: int,
+                like: Tensor) -> Tensor:
+    """A zero-padded buffer [N * H_p * W_p + 1, C] for one group's rows,
+    dtype and device of ``like``; the extra row is the trash."""
+    h_p, w_p = geometry.padded_size
+    return like.new_zeros(n * h_p * w_p + 1, channels)
+
+
+def haloed(rows: Tensor, plan: GroupPlan, geometry: PatchGeometry,
+           n: int) -> Tensor:
+    """Scatter one group's patch rows [S * P, C] into a zero-padded map and
+    gather them back with their halos, (S, C, p_h + 2, p_w + 2): what a
+    3x3 conv of the masked forward reads there."""
+    buffer = zero_buffer(geometry, n, static_shape(rows)[1], rows)
+    buffer = put_rows(buffer, plan.padded_rows, rows)
+    p_h, p_w = geometry.patch_size
+    return as_patches(
+        buffer.index_select(0, plan.halo_rows), p_h + 2, p_w + 2)
+
+
+def group_rows(conv: FusedConv2d, groups: int) -> nn.ModuleList:
+    """A grouped 1x1 conv as one :class:`RowLinear` per channel group."""
+    return nn.ModuleList(RowLinear(c) for c in conv.group_slices(groups))
+
+
+def group_convs(conv: FusedConv2d, groups: int) -> nn.ModuleList:
+    """A grouped conv as one conv per channel group."""
+    return nn.ModuleList(conv.group_slices(groups))
 
 
 class _SparseRefineBlock(nn.Module):
-    """Shared parts: the shortcut, the output pass and the padded buffer.
+    """Shared parts: the shortcut, the per-group scatter-add, the output
+    pass.
 
     Args:
         block (nn.Module): The refine block (eval mode).
@@ -68,26 +93,13 @@ class _SparseRefineBlock(nn.Module):
         self.downsample = fuse_shortcut(block.downsample)
         self.reuse_input = reuse_input
 
-    def sparse_residual(self, x: Tensor, masks: Tensor, plan: PatchPlan,
-                        geometry: PatchGeometry) -> Tensor:
-        """The residual branch on the patches of the output grid
-        (``plan``, ``geometry``), (S, C_out, p_h, p_w)."""
+    def group_residual(self, group: int, x: Tensor, x_rows: Tensor,
+                       masks: Tensor, plan: GroupPlan,
+                       geometry: PatchGeometry) -> Tensor:
+        """Channel group ``group`` of the residual on its patches of the
+        output grid (``plan``, ``geometry``), rows [S * P, C_out / G].
+        ``x_rows`` is the row view of x (N, C_in, H, W)."""
         raise NotImplementedError
-
-    def pad_patches(self, patches: Tensor, plan: PatchPlan,
-                    geometry: PatchGeometry, n: int) -> Tensor:
-        """Scatter patches (S, C, p_h, p_w) into a zero map padded by one
-        pixel and gather them back with their halos, (S, C, p_h + 2,
-        p_w + 2): what a 3x3 conv of the masked forward reads there."""
-        groups, channels = self.groups, static_shape(patches)[1]
-        h_p, w_p = geometry.padded_size
-        buffer = new_rows(n * h_p * w_p * groups, channels // groups,
-                          patches, zero=True)
-        buffer = put_rows(buffer, plan.scatter_padded,
-                          as_rows(patches, groups))
-        halo = buffer.index_select(0, plan.gather_halo)
-        p_h, p_w = geometry.patch_size
-        return as_patches(halo, channels, p_h + 2, p_w + 2)
 
     def forward(self, x: Tensor, masks: Tensor) -> Tensor:
         """Refine x (N, C_in, H, W) where cell masks (N, G, K, K) are on.
@@ -101,34 +113,31 @@ class _SparseRefineBlock(nn.Module):
         shortcut = x if self.downsample is None else self.downsample(x)
         _, c_out, height, width = static_shape(shortcut)
         geometry = patch_geometry(height, width, masks.shape[-1], x.device)
-        plan = plan_patches(geometry, masks)
-        out = as_rows(shortcut, self.groups)
+        x_rows = as_rows(x, self.groups)
+        out = x_rows if shortcut is x else as_rows(shortcut, self.groups)
         if shortcut is x and not self.reuse_input:
             out = out.clone()
-        if plan is not None:
-            residual = as_rows(
-                self.sparse_residual(x, masks, plan, geometry), self.groups)
-            out = put_rows(
-                out, plan.scatter, residual.mul_(plan.keep[:, None]),
-                accumulate=True)
+        for group, plan in enumerate(plan_patches(geometry, masks)):
+            if plan is None:
+                continue
+            residual = self.group_residual(group, x, x_rows, masks, plan,
+                                           geometry)
+            if plan.keep is not None:
+                residual = residual.mul_(plan.keep)
+            out = put_rows(out, plan.rows, residual, accumulate=True)
         if self.final_relu:
             out = out.relu_()
         out = out.view(n, height, width, c_out)
         return out.permute(0, 3, 1, 2)
 
-    def gather(self, x: Tensor, plan: PatchPlan,
-               geometry: PatchGeometry) -> Tensor:
-        """The patches (S, C, p_h, p_w) of a map x (N, C, H, W)."""
-        rows = as_rows(x, self.groups).index_select(0, plan.gather)
-        return as_patches(rows, static_shape(x)[1], *geometry.patch_size)
-
 
 class SparseBottleneck(_SparseRefineBlock):
     """Patch-sparse :class:`~mmsar.models.layers.Bottleneck` refine block.
 
-    conv1 (1x1) runs on the patches, is scattered into a zero-padded map
-    and re-gathered with a 1-pixel halo, conv2 (3x3) runs unpadded on the
-    haloed patches and conv3 (1x1) gives the residual.
+    Per group: conv1 (1x1) as a GEMM on the patch rows, scattered into a
+    zero-padded map and re-gathered with a 1-pixel halo, conv2 (3x3)
+    unpadded on the haloed patches, conv3 (1x1) as a GEMM gives the
+    residual.
 
     Args:
         block (Bottleneck): A stride-1 grouped refine block (eval mode).
@@ -137,24 +146,29 @@ class SparseBottleneck(_SparseRefineBlock):
 
     def __init__(self, block: nn.Module, reuse_input: bool = False):
         super().__init__(block, reuse_input)
-        self.conv1 = FusedConv2d.from_conv(block.conv1, block.norm1, True)
-        self.conv2 = FusedConv2d.from_conv(
-            block.conv2, block.norm2, True, padding=(0, 0))
-        self.conv3 = FusedConv2d.from_conv(block.conv3, block.norm3)
+        groups = block.groups
+        self.conv1 = group_rows(
+            FusedConv2d.from_conv(block.conv1, block.norm1, True), groups)
+        self.conv2 = group_convs(
+            FusedConv2d.from_conv(
+                block.conv2, block.norm2, True, padding=(0, 0)), groups)
+        self.conv3 = group_rows(
+            FusedConv2d.from_conv(block.conv3, block.norm3), groups)
 
-    def sparse_residual(self, x: Tensor, masks: Tensor, plan: PatchPlan,
-                        geometry: PatchGeometry) -> Tensor:
-        inner = self.conv1(self.gather(x, plan, geometry))
-        n = static_shape(x)[0]
-        return self.conv3(
-            self.conv2(self.pad_patches(inner, plan, geometry, n)))
+    def group_residual(self, group: int, x: Tensor, x_rows: Tensor,
+                       masks: Tensor, plan: GroupPlan,
+                       geometry: PatchGeometry) -> Tensor:
+        inner = self.conv1[group](x_rows.index_select(0, plan.rows))
+        patches = haloed(inner, plan, geometry, static_shape(x)[0])
+        return self.conv3[group](as_rows(self.conv2[group](patches)))
 
 
 class SparseBasicBlock(_SparseRefineBlock):
     """Patch-sparse :class:`~mmsar.models.layers.BasicBlock` refine block.
 
-    The masked input and the conv1 output are each scattered into a
-    zero-padded map and re-gathered with halos for the two 3x3 convs.
+    Per group, the masked input and the conv1 output are each scattered
+    into a zero-padded map and re-gathered with halos for the two 3x3
+    convs.
 
     Args:
         block (BasicBlock): A stride-1 grouped refine block (eval mode).
@@ -163,30 +177,34 @@ class SparseBasicBlock(_SparseRefineBlock):
 
     def __init__(self, block: nn.Module, reuse_input: bool = False):
         super().__init__(block, reuse_input)
-        self.conv1 = FusedConv2d.from_conv(
-            block.conv1, block.norm1, True, padding=(0, 0))
-        self.conv2 = FusedConv2d.from_conv(
-            block.conv2, block.norm2, padding=(0, 0))
+        groups = block.groups
+        self.conv1 = group_convs(
+            FusedConv2d.from_conv(
+                block.conv1, block.norm1, True, padding=(0, 0)), groups)
+        self.conv2 = group_convs(
+            FusedConv2d.from_conv(
+                block.conv2, block.norm2, padding=(0, 0)), groups)
 
-    def sparse_residual(self, x: Tensor, masks: Tensor, plan: PatchPlan,
-                        geometry: PatchGeometry) -> Tensor:
+    def group_residual(self, group: int, x: Tensor, x_rows: Tensor,
+                       masks: Tensor, plan: GroupPlan,
+                       geometry: PatchGeometry) -> Tensor:
         n = static_shape(x)[0]
-        inner = self.pad_patches(
-            self.gather(x, plan, geometry), plan, geometry, n)
-        return self.conv2(
-            self.pad_patches(self.conv1(inner), plan, geometry, n))
+        inner = self.conv1[group](
+            haloed(x_rows.index_select(0, plan.rows), plan, geometry, n))
+        return as_rows(self.conv2[group](
+            haloed(as_rows(inner), plan, geometry, n)))
 
 
 class SparseInvertedResidual(_SparseRefineBlock):
     """Patch-sparse :class:`~mmsar.models.layers.InvertedResidual` refine
     block.
 
-    The expansion 1x1 conv runs on the patches of the input and is
-    scattered into a zero-padded map; the depthwise 3x3 conv runs unpadded
-    on what it reads there for each output patch (the patch with a 1-pixel
-    halo, or, for stride 2, the input window of the output patch, however
-    the input cells lie) and the linear 1x1 projection gives the residual;
-    no ReLU follows the add.
+    Per group: the expansion 1x1 conv runs as a GEMM on the patch rows of
+    the input and is scattered into a zero-padded map; the depthwise 3x3
+    conv runs unpadded on what it reads there for each output patch (the
+    patch with a 1-pixel halo, or, for stride 2, the input window of the
+    output patch, however the input cells lie) and the linear 1x1
+    projection gives the residual; no ReLU follows the add.
 
     Args:
         block (InvertedResidual): A grouped refine block (eval mode),
@@ -198,49 +216,51 @@ class SparseInvertedResidual(_SparseRefineBlock):
 
     def __init__(self, block: nn.Module, reuse_input: bool = False):
         super().__init__(block, reuse_input)
+        groups = block.groups
         self.stride = block.stride
-        self.expand = (None if block.expand is None else fuse_conv_module(
-            block.expand))
-        self.depthwise = fuse_conv_module(block.depthwise, padding=(0, 0))
-        self.project = fuse_conv_module(block.project)
+        self.expand = (None if block.expand is None else group_rows(
+            fuse_conv_module(block.expand), groups))
+        self.depthwise = group_convs(
+            fuse_conv_module(block.depthwise, padding=(0, 0)), groups)
+        self.project = group_rows(fuse_conv_module(block.project), groups)
 
-    def sparse_residual(self, x: Tensor, masks: Tensor, plan: PatchPlan,
-                        geometry: PatchGeometry) -> Tensor:
+    def group_residual(self, group: int, x: Tensor, x_rows: Tensor,
+                       masks: Tensor, plan: GroupPlan,
+                       geometry: PatchGeometry) -> Tensor:
         n, _, height, width = static_shape(x)
         if self.stride == 1:
-            inner = self.expand_patches(self.gather(x, plan, geometry))
-            windows = self.pad_patches(inner, plan, geometry, n)
+            inner = self.expand_rows(group,
+                                     x_rows.index_select(0, plan.rows))
+            windows = haloed(inner, plan, geometry, n)
         else:
             source = patch_geometry(height, width, geometry.grid, x.device)
-            windows = self.strided_windows(x, masks, plan, geometry, source)
-        return self.project(self.depthwise(windows))
+            windows = self.strided_windows(group, x_rows, masks, plan,
+                                           geometry, source)
+        return self.project[group](as_rows(self.depthwise[group](windows)))
 
-    def expand_patches(self, patches: Tensor) -> Tensor:
-        return patches if self.expand is None else self.expand(patches)
+    def expand_rows(self, group: int, rows: Tensor) -> Tensor:
+        return rows if self.expand is None else self.expand[group](rows)
 
-    def strided_windows(self, x: Tensor, masks: Tensor, plan: PatchPlan,
-                        geometry: PatchGeometry,
+    def strided_windows(self, group: int, x_rows: Tensor, masks: Tensor,
+                        plan: GroupPlan, geometry: PatchGeometry,
                         source: PatchGeometry) -> Tensor:
-        """The expanded input windows (S, C_mid, 2 p_h + 1, 2 p_w + 1) of
-        the output patches, read from the masked expanded input map (the
-        selected input cells of ``source`` scattered into a zero-padded
-        buffer)."""
-        n = static_shape(x)[0]
-        groups, channels = self.groups, self.depthwise.out_channels
-        h_p, w_p = source.padded_size
-        buffer = new_rows(n * h_p * w_p * groups, channels // groups, x,
-                          zero=True)
-        source_plan = plan_patches(source, masks)
+        """Group ``group``'s expanded input windows (S, C_mid / G,
+        2 p_h + 1, 2 p_w + 1) of the output patches, read from its masked
+        expanded input map (its selected input cells of ``source``
+        scattered into a zero-padded buffer)."""
+        n = static_shape(masks)[0]
+        buffer = zero_buffer(source, n, self.depthwise[group].out_channels,
+                             x_rows)
+        source_plan = plan_group(source, masks, group)
         if source_plan is not None:
-            inner = self.expand_patches(self.gather(x, source_plan, source))
-            buffer = put_rows(buffer, source_plan.scatter_padded,
-                              as_rows(inner, groups))
-        rows = slot_rows(geometry.strided_windows(source, n, groups),
-                         plan.entries)
+            inner = self.expand_rows(
+                group, x_rows.index_select(0, source_plan.rows))
+            buffer = put_rows(buffer, source_plan.padded_rows, inner)
+        rows = geometry.strided_windows(source, n).index_select(
+            0, plan.entries).reshape(-1)
         p_h, p_w = geometry.patch_size
         return as_patches(
-            buffer.index_select(0, rows), channels, 2 * p_h + 1,
-            2 * p_w + 1)
+            buffer.index_select(0, rows), 2 * p_h + 1, 2 * p_w + 1)
 
 
 def sparsify_block(block: nn.Module, reuse_input: bool = False) -> nn.Module:

@@ -2,23 +2,26 @@
 
 The patch-sparse path keeps feature maps channels-last and views them as
 rows: a map (N, C, H, W) is the matrix ``[N * H * W * G, C / G]`` whose row
-``(n * H * W + pixel) * G + g`` holds channel group g of one pixel. Gathering
-patches is one ``index_select`` on that view and scattering them back one
-``index_copy_``; the selected patches of every sample and every group are
-stacked into *slots*, slot j of group g holding the j-th cell that mask g
-selects (over all samples), so one grouped conv processes all of them.
+``(n * H * W + pixel) * G + g`` holds channel group g of one pixel. Each of
+the G channel groups has its own masks, so each is computed on its own
+batch of patches, exactly the cells it selects (over all samples): its
+patches are one ``index_select`` of its rows, its 1x1 convs GEMMs on them
+and its result one ``index_add_`` back. Keeping a group's patches as rows
+saves the layout changes around every conv that a grouped conv over
+channel-interleaved patches would need.
 
 Cells are those of :mod:`mmsar.utils.patch_grid`. Every patch has
 the size of the largest cell (``ceil(H / K) x ceil(W / K)``); for smaller
-cells the extra pixels are computed but never scattered back (they go to a
-*trash* row past the end of the destination). 3x3 convs read a 1-pixel halo
-around every patch from a zero-padded buffer that holds exactly the selected
-values, so halos see zeros wherever the masked forward does; a stride-2 3x3
-conv reads the (2 p_h + 1) x (2 p_w + 1) window of each output patch from
-the buffer of its input map, whatever the input cells.
+cells the extra pixels are computed but never land in the output (they
+add zeros, or go to a *trash* row past the end of a buffer). 3x3 convs read
+a 1-pixel halo around every patch from a zero-padded buffer that holds
+exactly the group's selected values, so halos see zeros wherever the
+masked forward does; a stride-2 3x3 conv reads the (2 p_h + 1) x
+(2 p_w + 1) window of each output patch from the buffer of its input map,
+whatever the input cells.
 """
 from functools import lru_cache
-from typing import NamedTuple, Optional, Tuple
+from typing import List, NamedTuple, Optional
 
 import torch
 from torch import Tensor
@@ -34,6 +37,7 @@ class PatchGeometry:
         patch_size (tuple[int, int]): (p_h, p_w), the largest cell.
         padded_size (tuple[int, int]): (H_p, W_p) of the zero-padded buffer
             (1-pixel border plus room for patches that overhang the map).
+        full (bool): Every cell has the patch size.
         nonempty (Tensor): Bool (K * K, ), cells with at least one pixel.
         core (Tensor): (K * K, p_h * p_w) pixel ``r * W + c`` of each patch
             pixel, -1 where the patch pixel lies outside its cell.
@@ -72,6 +76,8 @@ class PatchGeometry:
         hc = starts_c[:, None] + torch.arange(p_w + 2)
         halo = hr[:, None, :, None] * w_p + hc[None, :, None, :]
 
+        # Every cell has the patch size: no pixel of a patch is discarded.
+        self.full = bool((r_in.all() & c_in.all()).item())
         self.nonempty = ((stops_r > starts_r)[:, None]
                          & (stops_c > starts_c)[None, :]).flatten().to(device)
         self.core = core.reshape(shape).to(device)
@@ -80,28 +86,27 @@ class PatchGeometry:
         self._row_tables = {}
 
     def row_tables(self, n: int, groups: int) -> tuple:
-        """Row tables of every entry of a batch of ``n`` maps, built once.
-
-        Entry ``(sample * K * K + cell) * G + group`` lists the rows of its
-        patch pixels; one more entry at the end is the dummy. Returns the
-        tables of a :class:`PatchPlan` (but ``entries``; ``gather`` and
-        ``scatter`` are one table), each (N * K * K * G + 1, pixels).
+        """Row tables of every entry ``sample * K * K + cell`` of a batch of
+        ``n`` maps, built once. Returns the tables of a :class:`GroupPlan`
+        but ``entries``, each (N * K * K, pixels): ``rows`` (in the map view
+        of group 0; group g adds g), ``keep`` (None when the cells are
+        full), ``padded_rows`` and ``halo_rows``.
         """
         key = (n, groups)
         if key not in self._row_tables:
             height, width = self.size
             h_p, w_p = self.padded_size
+            # Out-of-cell pixels read (and add zeros to) pixel 0.
+            rows = entry_rows(self.core, n, height * width, 0) * groups
+            keep = None if self.full else (
+                entry_rows(self.core, n, 0, -1) >= 0).float()
             self._row_tables[key] = (
-                entry_rows(self.core, n, groups, height * width, 0),
-                # -1 marks out-of-cell pixels and the dummy.
-                (entry_rows(self.core, n, groups, 0, -1) >= 0).float(),
-                entry_rows(self.core_padded, n, groups, h_p * w_p,
-                           n * h_p * w_p * groups),
-                entry_rows(self.halo_padded, n, groups, h_p * w_p, 0))
+                rows, keep,
+                entry_rows(self.core_padded, n, h_p * w_p, n * h_p * w_p),
+                entry_rows(self.halo_padded, n, h_p * w_p, 0))
         return self._row_tables[key]
 
-    def strided_windows(self, source: 'PatchGeometry', n: int,
-                        groups: int) -> Tensor:
+    def strided_windows(self, source: 'PatchGeometry', n: int) -> Tensor:
         """Rows, in the padded buffer of ``source`` (the input of a
         stride-2 3x3 conv whose output these cells tile), of the
         (2 p_h + 1) x (2 p_w + 1) input window of every entry, built once:
@@ -110,9 +115,9 @@ class PatchGeometry:
         pixels of a patch read, read row 0 (a zero of the border).
 
         Returns:
-            Tensor: (N * K * K * G + 1, (2 p_h + 1) * (2 p_w + 1)).
+            Tensor: (N * K * K, (2 p_h + 1) * (2 p_w + 1)).
         """
-        key = ('windows', source.size, n, groups)
+        key = ('windows', source.size, n)
         if key not in self._row_tables:
             (p_h, p_w), (h_p, w_p) = self.patch_size, source.padded_size
             starts = [
@@ -125,26 +130,22 @@ class PatchGeometry:
             pixels = torch.where((r4 < h_p) & (c4 < w_p), r4 * w_p + c4, 0)
             self._row_tables[key] = entry_rows(
                 pixels.reshape(self.grid * self.grid, -1).to(
-                    self.core.device), n, groups, h_p * w_p, 0)
+                    self.core.device), n, h_p * w_p, 0)
         return self._row_tables[key]
 
 
-def entry_rows(pixels: Tensor, n: int, groups: int, sample_stride: int,
+def entry_rows(pixels: Tensor, n: int, sample_stride: int,
                fill: int) -> Tensor:
-    """Rows ``(sample * sample_stride + pixel) * G + group`` of every entry
-    (sample, cell, group) for per-cell pixel tables (K * K, P), plus the
-    dummy entry; ``fill`` where a pixel is -1 and for the dummy.
+    """Rows ``sample * sample_stride + pixel`` of every entry (sample, cell)
+    for per-cell pixel tables (K * K, P); ``fill`` where a pixel is -1.
 
     Returns:
-        Tensor: (N * K * K * G + 1, P).
+        Tensor: (N * K * K, P).
     """
-    device = pixels.device
-    sample = torch.arange(n, device=device)[:, None, None, None]
-    group = torch.arange(groups, device=device)[:, None]
-    table = pixels[None, :, None]  # (1, K * K, 1, P)
-    flat = (table + sample * sample_stride) * groups + group
-    flat = torch.where(table >= 0, flat, fill).reshape(-1, pixels.shape[1])
-    return torch.cat([flat, torch.full_like(flat[:1], fill)])
+    sample = torch.arange(n, device=pixels.device)[:, None, None]
+    table = pixels[None]  # (1, K * K, P)
+    flat = torch.where(table >= 0, table + sample * sample_stride, fill)
+    return flat.reshape(-1, pixels.shape[1])
 
 
 def patch_geometry(height: int, width: int, grid: int,
@@ -163,39 +164,34 @@ def _cached_geometry(height: int, width: int, grid: int,
     return PatchGeometry(height, width, grid, device)
 
 
-class PatchPlan(NamedTuple):
-    """Row tables of the selected patches of one forward pass.
+class GroupPlan(NamedTuple):
+    """Row tables of the patches of one channel group in one forward pass.
 
-    All tables are flat tensors ordered (slot, patch pixel, group), so a
-    gathered ``[S * P * G, C / G]`` matrix is a channels-last
-    (S, C, p_h, p_w) batch of patches. S, the most cells any group selects
-    over the batch, is data-dependent: it is read from the tables' lengths,
-    never as a Python number, so that an exported graph keeps it dynamic.
-    Groups with fewer cells fill their slots with dummies. Rows index the
-    ``[rows, C / G]`` views described in the module docstring.
+    Each table is flat in (patch, pixel) order, so the ``[S * P, C / G]``
+    matrix it gathers is a channels-last (S, C / G, p_h, p_w) batch of
+    patches. S, the number of cells the group selects over the batch, is
+    data-dependent: it is read from the tables' lengths, never as a Python
+    number, so that an exported graph keeps it dynamic (and may be 0).
+    Rows index the ``[rows, C / G]`` views of the module docstring.
 
     Attributes:
-        gather (Tensor): Source rows in the (N, H, W) map; dummies and
-            out-of-cell pixels read row 0.
-        scatter (Tensor): Destination rows in the (N, H, W) map for a
-            scatter-add; dummies and out-of-cell pixels point at row 0 and
-            must add zeros (see ``keep``).
-        keep (Tensor): Float, 1 for the rows that ``scatter`` writes, 0 for
-            dummies and out-of-cell pixels.
-        scatter_padded (Tensor): Destination rows in the padded buffer
-            (N, H_p, W_p), trash row ``N * H_p * W_p * G``.
-        gather_halo (Tensor): Source rows of the haloed patches in the
-            padded buffer; dummies read row 0 (a zero of the border).
-        entries (Tensor): (S, G) entry of each slot and group (the dummy
-            for empty slots), to order other per-entry tables
-            (:func:`slot_rows`).
+        rows (Tensor): Rows of the patch pixels in the (N, H, W) map, read
+            by the gather and written by the scatter-add; out-of-cell
+            pixels point at pixel 0 and must add zeros (see ``keep``).
+        keep (Tensor, optional): Float (S * P, 1), 0 for out-of-cell
+            pixels; None when every cell is full.
+        padded_rows (Tensor): Rows in the group's zero-padded buffer
+            (N, H_p, W_p); out-of-cell pixels write the trash row
+            ``N * H_p * W_p``.
+        halo_rows (Tensor): Rows of the haloed patches in that buffer.
+        entries (Tensor): (S, ) entry ``sample * K * K + cell`` of each
+            patch, to read other per-entry tables.
     """
 
-    gather: Tensor
-    scatter: Tensor
-    keep: Tensor
-    scatter_padded: Tensor
-    gather_halo: Tensor
+    rows: Tensor
+    keep: Optional[Tensor]
+    padded_rows: Tensor
+    halo_rows: Tensor
     entries: Tensor
 
 
@@ -226,7 +222,7 @@ def put_rows(buffer: Tensor,
     Args:
         buffer (Tensor): (R, ...) destination.
         index (Tensor): (M, ) rows of ``buffer``; repeats only where the
-            written values do not matter (a trash row).
+            written values do not matter (a trash row) or are added.
         rows (Tensor): (M, ...) values.
         accumulate (bool): Add ``rows`` instead of writing them.
     """
@@ -237,78 +233,43 @@ def put_rows(buffer: Tensor,
     return buffer.index_copy_(0, index, rows)
 
 
-class _TopK(torch.autograd.Function):
-    """``scores.topk(k, 1)`` with ``k`` a 0-dim tensor, exported as one
-    ONNX TopK whose K is computed in the graph (the traced ``topk`` would
-    record the example's k as a constant)."""
-
-    @staticmethod
-    def forward(ctx, scores: Tensor, k: Tensor) -> Tuple[Tensor, Tensor]:
-        return scores.topk(int(k), 1)
-
-    @staticmethod
-    def symbolic(g, scores, k):
-        shape = g.op('Constant', value_t=torch.tensor([1]))
-        return g.op('TopK', scores, g.op('Reshape', k, shape), axis_i=1,
-                    largest_i=1, sorted_i=1, outputs=2)
-
-
-def assign_slots(selected: Tensor) -> Tuple[Tensor, Tensor]:
-    """Stack the selected entries of every group into slots.
-
-    One top-k over scores that rank the selected entries first, in order
-    (``L - l`` for entry l, 0 when not selected), with k = the largest count
-    of any group: no Python number is read from the data when traced, so
-    the exported graph stays dynamic (a handful of ops).
-
-    Args:
-        selected (Tensor): Bool (G, L), entry l of group g selected.
-
-    Returns:
-        tuple[Tensor, Tensor]: ``entry`` (S, G), the index l of the j-th
-        entry that group g selects (arbitrary for a dummy), and ``valid``
-        (S, G), False for dummies; S = the largest count of any group, at
-        least 1.
-    """
-    length = static_shape(selected)[1]
-    ranks = torch.arange(length, 0, -1, device=selected.device)
-    scores = selected.long() * ranks
-    # At least one slot: OpenVINO's TopK mishandles k = 0.
-    slots = selected.sum(1).max().clamp(min=1)
-    values, entry = _TopK.apply(scores, slots)
-    return entry.t(), values.t() > 0
-
-
 def plan_patches(geometry: PatchGeometry,
-                 masks: Tensor) -> Optional[PatchPlan]:
-    """Row tables of the cells that ``masks`` selects.
+                 masks: Tensor) -> List[Optional[GroupPlan]]:
+    """:func:`plan_group` of every group of ``masks`` (N, G, K, K)."""
+    return [
+        plan_group(geometry, masks, group)
+        for group in range(static_shape(masks)[1])
+    ]
+
+
+def plan_group(geometry: PatchGeometry, masks: Tensor,
+               group: int) -> Optional[GroupPlan]:
+    """Row tables of the cells that channel group ``group`` selects.
 
     Args:
         geometry (PatchGeometry): Cells of the map.
         masks (Tensor): Cell masks (N, G, K, K), 0/1.
+        group (int): The channel group.
 
     Returns:
-        PatchPlan or None: None when no group selects any cell (eager mode
+        GroupPlan or None: None when the group selects no cell (eager mode
         only: a traced plan keeps empty tables instead).
     """
     n, groups = static_shape(masks)[:2]
-    cells = geometry.grid * geometry.grid
-    # (G, N * K * K): which (sample, cell) each group computes.
-    selected = (masks.reshape(n, groups, cells) > 0) & geometry.nonempty
-    selected = selected.transpose(0, 1).reshape(groups, n * cells)
-    if not torch.jit.is_tracing() and not selected.any():
+    selected = (masks[:, group].reshape(-1, geometry.grid**2) > 0) \
+        & geometry.nonempty
+    entries = selected.reshape(-1).nonzero()[:, 0]
+    if not torch.jit.is_tracing() and entries.numel() == 0:
         return None
-    entry, valid = assign_slots(selected)
-    group = torch.arange(groups, device=masks.device)
-    index = torch.where(valid, entry * groups + group, n * cells * groups)
-    core, keep, scatter_padded, gather_halo = (
-        slot_rows(table, index) for table in geometry.row_tables(n, groups))
-    # Patches are gathered from and scattered to the same rows.
-    return PatchPlan(core, core, keep, scatter_padded, gather_halo,
-                     entries=index)
+    rows, keep, padded_rows, halo_rows = geometry.row_tables(n, groups)
+    return GroupPlan(
+        rows=entry_table(rows, entries) + group,
+        keep=None if keep is None else entry_table(keep, entries)[:, None],
+        padded_rows=entry_table(padded_rows, entries),
+        halo_rows=entry_table(halo_rows, entries),
+        entries=entries)
 
 
-def slot_rows(table: Tensor, entries: Tensor) -> Tensor:
-    """Per-entry rows (N * K * K * G + 1, P) of the slots' entries (S, G),
-    flat in (slot, pixel, group) order."""
-    return table[entries].transpose(1, 2).reshape(-1)
+def entry_table(table: Tensor, entries: Tensor) -> Tensor:
+    """Per-entry rows (N * K * K, P) of ``entries`` (S, ), flat (S * P, )."""
+    return table.index_select(0, entries).reshape(-1)

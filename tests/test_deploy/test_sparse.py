@@ -77,12 +77,19 @@ def test_plan_skips_empty_cells_and_unselected_masks():
     geometry = patch_geometry(3, 5, 4, torch.device('cpu'))
     assert geometry.nonempty.sum() == 3 * 4
     masks = torch.zeros(2, 2, 4, 4)
-    assert plan_patches(geometry, masks) is None
+    assert plan_patches(geometry, masks) == [None, None]
     masks[0, 0, 3, 3] = 1  # an empty cell (row 3 of 4 over 3 rows)
     masks[1, 1, 0, 0] = 1
-    plan = plan_patches(geometry, masks)
+    masks[1, 1, 1, 2] = 1
+    first, second = plan_patches(geometry, masks)
+    assert first is None
+    # Each group computes exactly its own cells: sample 1, cells 0 and 6.
+    assert second.entries.tolist() == [16, 22]
     p_h, p_w = geometry.patch_size
-    assert plan.gather.numel() == 1 * p_h * p_w * 2  # one slot, G = 2
+    assert second.rows.numel() == 2 * p_h * p_w
+    # Uneven cells: the out-of-cell pixels of a patch add nothing.
+    assert second.keep is not None and 0 < second.keep.sum() < 2 * p_h * p_w
+    assert patch_geometry(16, 16, 4, torch.device('cpu')).full
 
 
 @pytest.mark.parametrize('relu, relu6, residual', [(True, False, True),
