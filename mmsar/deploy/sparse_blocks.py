@@ -6,8 +6,8 @@ pixel masks, in eval mode, but runs each channel group's convs on the
 patches that group selects only (see :mod:`mmsar.deploy.sparse_patches`
 for the row views and tables): its 1x1 convs as GEMMs on the gathered rows
 (:class:`~mmsar.deploy.fused_conv.RowLinear`), its 3x3 conv on the haloed
-patches. Each group's residual is added onto the shortcut (one scatter-add)
-and one ReLU pass over the map ends the block, so unselected positions are
+patches. The groups' residuals are added onto the shortcut (one
+scatter-add) and one ReLU pass over the map ends the block, so unselected positions are
 ``relu(shortcut)`` (the shortcut itself for an inverted residual, which has
 no ReLU there).
 
@@ -23,8 +23,9 @@ from torch import Tensor
 from ..utils.tracing import static_shape
 from .dense_blocks import fuse_conv_module, fuse_shortcut
 from .fused_conv import FusedConv2d, RowLinear
-from .sparse_patches import (GroupPlan, PatchGeometry, patch_geometry,
-                             plan_group, plan_patches, put_rows)
+from .sparse_patches import (GroupPlan, PatchGeometry, add_rows,
+                             patch_geometry, plan_group, plan_patches,
+                             put_rows)
 
 
 def as_rows(x: Tensor, groups: int = 1) -> Tensor:
@@ -117,6 +118,7 @@ class _SparseRefineBlock(nn.Module):
         out = x_rows if shortcut is x else as_rows(shortcut, self.groups)
         if shortcut is x and not self.reuse_input:
             out = out.clone()
+        updates = []
         for group, plan in enumerate(plan_patches(geometry, masks)):
             if plan is None:
                 continue
@@ -124,7 +126,8 @@ class _SparseRefineBlock(nn.Module):
                                            geometry)
             if plan.keep is not None:
                 residual = residual.mul_(plan.keep)
-            out = put_rows(out, plan.rows, residual, accumulate=True)
+            updates.append((plan.rows, residual))
+        out = add_rows(out, updates)
         if self.final_relu:
             out = out.relu_()
         out = out.view(n, height, width, c_out)

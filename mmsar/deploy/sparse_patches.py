@@ -21,7 +21,7 @@ masked forward does; a stride-2 3x3 conv reads the (2 p_h + 1) x
 whatever the input cells.
 """
 from functools import lru_cache
-from typing import List, NamedTuple, Optional
+from typing import List, NamedTuple, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -231,6 +231,22 @@ def put_rows(buffer: Tensor,
     if accumulate:
         return buffer.index_add_(0, index, rows)
     return buffer.index_copy_(0, index, rows)
+
+
+def add_rows(buffer: Tensor, updates: List[Tuple[Tensor, Tensor]]) -> Tensor:
+    """``buffer[index] += rows`` along dim 0 for every ``(index, rows)`` of
+    ``updates`` (M_i, ) and (M_i, ...): in place in eager mode; when traced
+    for export, one ScatterND of their concatenation, since the engines
+    copy the whole buffer for every scatter."""
+    if not torch.jit.is_tracing():
+        for index, rows in updates:
+            buffer.index_add_(0, index, rows)
+        return buffer
+    if len(updates) > 1:
+        updates = [tuple(torch.cat(parts) for parts in zip(*updates))]
+    for index, rows in updates:
+        buffer = _PutRows.apply(buffer, index, rows, True)
+    return buffer
 
 
 def plan_patches(geometry: PatchGeometry,
