@@ -205,8 +205,11 @@ class FusedConv2d(nn.Module):
 
 class RowLinear(nn.Module):
     """A 1x1, stride-1, ungrouped :class:`FusedConv2d` on rows: ``act(rows @
-    W + b)``, [M, C_in] -> [M, C_out], one GEMM (ONNX ``Gemm``), so that
-    channels-last pixels need no layout change around it.
+    W + b)``, [M, C_in] -> [M, C_out], so that channels-last pixels need no
+    layout change around it. In eager mode it runs the oneDNN conv on the
+    rows viewed as a channels-last (1, C_in, M, 1) map (1.2-2x faster here
+    than a GEMM call on narrow outputs); traced for export it is one ONNX
+    ``Gemm``.
 
     Args:
         conv (FusedConv2d): The 1x1 conv, weight (C_out, C_in, 1, 1).
@@ -218,18 +221,14 @@ class RowLinear(nn.Module):
         if (kh, kw) != (1, 1) or conv.groups != 1 or conv.stride != (1, 1):
             raise ValueError('RowLinear takes an ungrouped stride-1 1x1 conv, '
                              f'got {conv.extra_repr()}')
-        self.register_buffer('weight', conv.weight.reshape(c_out, c_in).t()
+        self.conv = conv
+        self.register_buffer('matrix', conv.weight.reshape(c_out, c_in).t()
                              .contiguous())
-        self.register_buffer('bias', conv.bias.clone())
-        self.relu = conv.relu
-        self.relu6 = conv.relu6
 
     def forward(self, rows: Tensor) -> Tensor:
-        out = torch.addmm(self.bias, rows, self.weight)
-        if self.relu6:
-            return out.clamp_(0, 6)
-        return out.relu_() if self.relu else out
-
-    def extra_repr(self) -> str:
-        c_in, c_out = self.weight.shape
-        return f'{c_in}, {c_out}, relu={self.relu}, relu6={self.relu6}'
+        if not torch.jit.is_tracing():
+            return self.conv(rows.t()[None, :, :, None])[0, :, :, 0].t()
+        out = torch.addmm(self.conv.bias, rows, self.matrix)
+        if self.conv.relu6:
+            return out.clamp(0, 6)
+        return out.relu() if self.conv.relu else out
