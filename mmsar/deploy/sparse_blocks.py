@@ -73,8 +73,8 @@ def group_convs(conv: FusedConv2d, groups: int) -> nn.ModuleList:
 
 
 class _SparseRefineBlock(nn.Module):
-    """Shared parts: the shortcut, the per-group scatter-add, the output
-    pass.
+    """Shared parts: the shortcut, the scatter-add of the groups'
+    residuals, the output pass.
 
     Args:
         block (nn.Module): The refine block (eval mode).
