@@ -4,8 +4,9 @@ A SAR backbone is exported after ``switch_to_sparse()`` with its exact,
 data-dependent sparse path: the graph computes the masks, turns each
 group's into row tables (NonZero, Gather), runs the group's convs of a
 refine block on a variable number of patches (1x1 convs as Gemms) and
-scatters them back (ScatterND), so one file serves every input. Dense ResNets are exported as they are (the engines fold
-their norms). Exports are per input shape and batch size.
+scatters them back (ScatterND), so one file serves every input. Dense
+ResNets are exported as they are (the engines fold their norms). Exports
+are per input shape and batch size.
 """
 import os
 import os.path as osp

@@ -7,9 +7,9 @@ patches that group selects only (see :mod:`mmsar.deploy.sparse_patches`
 for the row views and tables): its 1x1 convs as GEMMs on the gathered rows
 (:class:`~mmsar.deploy.fused_conv.RowLinear`), its 3x3 conv on the haloed
 patches. The groups' residuals are added onto the shortcut (one
-scatter-add) and one ReLU pass over the map ends the block, so unselected positions are
-``relu(shortcut)`` (the shortcut itself for an inverted residual, which has
-no ReLU there).
+scatter-add) and one ReLU pass over the map ends the block, so unselected
+positions are ``relu(shortcut)`` (the shortcut itself for an inverted
+residual, which has no ReLU there).
 
 In eager mode the blocks allocate as little as they can (a fresh tensor of
 a large map costs more in page faults than the pass that fills it): the
