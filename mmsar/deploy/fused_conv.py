@@ -191,6 +191,11 @@ class FusedConv2d(nn.Module):
                        self.dilation, self.groups)
         if residual is not None:
             out = out + residual
+        return self.activate(out)
+
+    def activate(self, out: Tensor) -> Tensor:
+        """The epilogue's activation (ReLU, ReLU6 or none) on ``out``, for
+        the paths that do not run it inside oneDNN."""
         if self.relu6:
             return out.clamp(0, 6)
         return torch.relu(out) if self.relu else out
@@ -228,7 +233,5 @@ class RowLinear(nn.Module):
     def forward(self, rows: Tensor) -> Tensor:
         if not torch.jit.is_tracing():
             return self.conv(rows.t()[None, :, :, None])[0, :, :, 0].t()
-        out = torch.addmm(self.conv.bias, rows, self.matrix)
-        if self.conv.relu6:
-            return out.clamp(0, 6)
-        return out.relu() if self.conv.relu else out
+        return self.conv.activate(
+            torch.addmm(self.conv.bias, rows, self.matrix))

@@ -24,8 +24,8 @@ from ..utils.tracing import static_shape
 from .dense_blocks import fuse_conv_module, fuse_shortcut
 from .fused_conv import FusedConv2d, RowLinear
 from .sparse_patches import (GroupPlan, PatchGeometry, add_rows,
-                             patch_geometry, plan_group, plan_patches,
-                             put_rows)
+                             entry_table, patch_geometry, plan_group,
+                             plan_patches, put_rows)
 
 
 def as_rows(x: Tensor, groups: int = 1) -> Tensor:
@@ -259,8 +259,7 @@ class SparseInvertedResidual(_SparseRefineBlock):
             inner = self.expand_rows(
                 group, x_rows.index_select(0, source_plan.rows))
             buffer = put_rows(buffer, source_plan.padded_rows, inner)
-        rows = geometry.strided_windows(source, n).index_select(
-            0, plan.entries).reshape(-1)
+        rows = entry_table(geometry.strided_windows(source, n), plan.entries)
         p_h, p_w = geometry.patch_size
         return as_patches(
             buffer.index_select(0, rows), 2 * p_h + 1, 2 * p_w + 1)
