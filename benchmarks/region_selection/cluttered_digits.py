@@ -9,7 +9,8 @@ Examples:
     python benchmarks/region_selection/cluttered_digits.py --target 0.5
     python benchmarks/region_selection/cluttered_digits.py --dense
     python benchmarks/region_selection/cluttered_digits.py --target 0.5 \
-        --rate-estimator gumbel --mask-sampling gumbel   # paper's settings
+        --rate-estimator gumbel --mask-sampling gumbel \
+        --mask-gradient masked                          # paper's settings
     python benchmarks/region_selection/cluttered_digits.py --target 0.5 \
         --clutter blobs --digit-scale 1 --overlay-dir work_dirs/overlays
 """
@@ -37,6 +38,7 @@ from mmsar.engine.hooks.sar_loss_hook import (RATE_ESTIMATORS, loss_rates,
 from mmsar.engine.schedules import (MASK_SAMPLINGS, gumbel_temperature,
                                     mask_noise_scale, target_rate)
 from mmsar.models import SARResNetCifar
+from mmsar.models.layers.gated_residual import MASK_GRADIENTS
 from mmsar.models.layers.sar_module import MASK_MODES
 from mmsar.visualization.mask_overlay import (draw_mask_overlays,
                                               select_records)
@@ -51,6 +53,8 @@ def parse_args():
                         default='threshold')
     parser.add_argument('--mask-sampling', choices=MASK_SAMPLINGS,
                         default='tempered')
+    parser.add_argument('--mask-gradient', choices=MASK_GRADIENTS,
+                        default='unmasked')
     parser.add_argument('--mask-mode', choices=MASK_MODES, default='learned')
     parser.add_argument('--groups', type=int, default=2,
                         help='mask groups G of the SAR-ResNet20')
@@ -58,6 +62,8 @@ def parse_args():
                         help='train the dense ResNet-20 instead')
     parser.add_argument('--clutter', choices=CLUTTER_KINDS,
                         default='fragments')
+    parser.add_argument('--num-clutter', type=int, default=4,
+                        help='pieces of clutter per image')
     parser.add_argument('--digit-scale', type=int, default=2,
                         help='upscaling of the 8x8 digit scans')
     parser.add_argument('--copies', type=int, default=2,
@@ -65,6 +71,8 @@ def parse_args():
     parser.add_argument('--batch-size', type=int, default=64)
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--save',
+                        help='save the trained backbone and head here')
     parser.add_argument('--overlay-dir',
                         help='write mask overlays of the first validation '
                         'images here after training')
@@ -73,6 +81,7 @@ def parse_args():
 
 def load(split, args, copies=1):
     data = cluttered_digits(split, copies=copies, clutter=args.clutter,
+                            num_clutter=args.num_clutter,
                             digit_scale=args.digit_scale)
     images = torch.from_numpy(data['images']).float().div(255)
     images = ((images - 0.2) / 0.35)[:, None].expand(-1, 3, -1, -1)
@@ -148,6 +157,7 @@ def main():
         backbone = SARResNetCifar(
             depth=20, mask_groups=args.groups, mask_mode=args.mask_mode)
         backbone.init_weights()
+        backbone.set_mask_gradient(args.mask_gradient)
     learned = not args.dense and args.mask_mode == 'learned'
     head = nn.Linear(64, 10)
     params = list(backbone.parameters()) + list(head.parameters())
@@ -193,6 +203,9 @@ def main():
         print(f'{line} ({time.time() - start:.0f} s)', flush=True)
     if learned and args.overlay_dir:
         save_overlays(backbone, val[0], args.overlay_dir)
+    if args.save:
+        torch.save(dict(backbone=backbone.state_dict(),
+                        head=head.state_dict(), args=vars(args)), args.save)
     print(json.dumps(dict(args=vars(args), accuracy=accuracy,
                           final_epoch_train_rate=train_rate,
                           mask_quality=quality)))

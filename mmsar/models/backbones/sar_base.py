@@ -3,6 +3,7 @@ from typing import List, Optional
 
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ..layers.gated_residual import check_mask_gradient
 from ..layers.region_selection import RegionSelection
 from ..layers.sar_module import SARModule
 from ..utils.args import invalid_argument
@@ -10,8 +11,8 @@ from ..utils.mask_record import MaskRecord
 
 
 class SARBackboneMixin:
-    """``mask_records``, the temperature and forced activation rates of a
-    backbone made of :class:`SARModule`\\ s (see
+    """``mask_records``, the temperature, the mask gradient and forced
+    activation rates of a backbone made of :class:`SARModule`\\ s (see
     :mod:`mmsar.models.utils.sar_backbone`), and ``train`` with
     ``frozen_stages`` and ``norm_eval`` (the backbone provides
     ``_freeze_stages`` and ``norm_eval``)."""
@@ -48,6 +49,17 @@ class SARBackboneMixin:
         for selector in self._selectors():
             selector.tau = tau
             selector.noise_scale = noise_scale
+
+    def set_mask_gradient(self, kind: str) -> None:
+        """Choose the task gradient of the masks of every refine block:
+        ``'masked'`` (the paper's: that of the masked forward) or
+        ``'unmasked'`` (each cell's gate gets the gradient of the residual
+        on the unmasked input); see :mod:`mmsar.models.layers.gated_residual`.
+        """
+        check_mask_gradient(kind)
+        for module in self.sar_modules:
+            for block in module.refine_blocks:
+                block.mask_gradient = kind
 
     def force_activation_rate(self, rate: Optional[float]) -> None:
         """Make every mask turn on ``round(rate * K * K)`` fixed cells per

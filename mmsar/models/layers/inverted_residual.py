@@ -8,9 +8,10 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from ...utils.patch_grid import apply_group_masks, upsample_masks
+from .gated_residual import GatedResidualMixin
 
 
-class InvertedResidual(BaseModule):
+class InvertedResidual(GatedResidualMixin, BaseModule):
     """Expand 1x1 - depthwise 3x3 - linear 1x1 (MobileNet-v2).
 
     With ``groups=G`` (a refine block) both 1x1 convs are split into G
@@ -89,6 +90,17 @@ class InvertedResidual(BaseModule):
         """Width of the depthwise conv."""
         return int(round(in_channels * expand_ratio))
 
+    def residual(self, x: Tensor, masks: Optional[Tensor]) -> Tensor:
+        """Expand, depthwise, project; the depthwise conv reads zeros
+        where cell masks (N, G, K, K) are off."""
+        out = x if self.expand is None else self.expand(x)
+        if masks is not None:
+            out = self.gate(out, masks)
+        return self.project(self.depthwise(out))
+
+    def gate(self, out: Tensor, masks: Tensor) -> Tensor:
+        return apply_group_masks(out, upsample_masks(masks, out.shape[-2:]))
+
     def forward(self, x: Tensor, masks: Optional[Tensor] = None) -> Tensor:
         """Inverted residual, optionally restricted to masked cells.
 
@@ -102,14 +114,7 @@ class InvertedResidual(BaseModule):
         """
 
         def _inner_forward(x, masks):
-            out = x if self.expand is None else self.expand(x)
-            if masks is not None:
-                out = apply_group_masks(
-                    out, upsample_masks(masks, out.shape[-2:]))
-            out = self.project(self.depthwise(out))
-            if masks is not None:
-                out = apply_group_masks(
-                    out, upsample_masks(masks, out.shape[-2:]))
+            out = self.gated_residual(x, masks)
             if not self.use_shortcut:
                 return out
             identity = x if self.downsample is None else self.downsample(x)

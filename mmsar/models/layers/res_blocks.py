@@ -17,6 +17,7 @@ from torch import Tensor
 
 from ..utils.args import invalid_argument
 from ...utils.patch_grid import apply_group_masks
+from .gated_residual import GatedResidualMixin
 
 
 def make_shortcut(in_channels: int,
@@ -41,7 +42,7 @@ def make_shortcut(in_channels: int,
     return nn.Sequential(*layers) if layers else None
 
 
-class _ResBlock(BaseModule):
+class _ResBlock(GatedResidualMixin, BaseModule):
     """Common parts of ``BasicBlock`` and ``Bottleneck``.
 
     Subclasses build ``conv1, norm1 ... conv{k}, norm{k}`` and implement
@@ -117,8 +118,8 @@ class _ResBlock(BaseModule):
         """The norm whose zero-init makes the block start as its shortcut."""
         raise NotImplementedError
 
-    def residual(self, x: Tensor, masks: Optional[Tensor]) -> Tensor:
-        raise NotImplementedError
+    def gate(self, out: Tensor, masks: Tensor) -> Tensor:
+        return apply_group_masks(out, masks)
 
     def forward(self, x: Tensor, masks: Optional[Tensor] = None) -> Tensor:
         """Residual block, optionally restricted to masked positions.
@@ -128,7 +129,8 @@ class _ResBlock(BaseModule):
             masks (Tensor, optional): Pixel masks (N, G, H_out, W_out) of a
                 refine block (stride 1). Where mask g is off, the output of
                 channel group g equals the shortcut exactly, and every 3x3
-                conv of the block reads zeros there.
+                conv of the block reads zeros there; the masks' gradient
+                follows ``mask_gradient`` (:mod:`.gated_residual`).
 
         Returns:
             Tensor: Output of shape (N, C_out, H_out, W_out).
@@ -136,10 +138,7 @@ class _ResBlock(BaseModule):
 
         def _inner_forward(x, masks):
             identity = x if self.downsample is None else self.downsample(x)
-            out = self.residual(x, masks)
-            if masks is not None:
-                out = apply_group_masks(out, masks)
-            return self.relu(out + identity)
+            return self.relu(self.gated_residual(x, masks) + identity)
 
         if self.with_cp and x.requires_grad:
             return cp.checkpoint(

@@ -63,6 +63,8 @@ def test_unknown_loss_mode():
     (dict(loss_weight='1'), "finite number >= 0, got '1'"),
     (dict(mask_sampling='soft'),
      "mask sampling 'soft'; allowed: gumbel, tempered"),
+    (dict(mask_gradient='dense'),
+     "mask gradient 'dense'; allowed: masked, unmasked"),
     (dict(mode='mean'), "unknown SAR loss mode 'mean'; allowed: batch"),
     (dict(schedule='cos'), "unknown target-rate schedule 'cos'; allowed"),
     (dict(step_end=0), 'step_end must be in (0, 1], got 0'),
@@ -118,6 +120,19 @@ def test_hook_sets_the_mask_noise(sampling, noise):
     hook.before_train(fake_runner(model, [hook], iter=9, max_iters=10))
     assert model.backbone.temperature == pytest.approx(0.01**0.9)
     assert model.backbone.noise_scale == pytest.approx(noise)
+
+
+@pytest.mark.parametrize('kwargs, kind', [(dict(), 'unmasked'),
+                                          (dict(mask_gradient='masked'),
+                                           'masked')])
+def test_hook_sets_the_mask_gradient(kwargs, kind):
+    model = nn.ModuleDict(dict(backbone=SARResNetCifar(depth=20)))
+    hook = SARLossHook(target_rate=0.5, **kwargs)
+    hook.before_train(fake_runner(model, [hook]))
+    blocks = [
+        b for m in model.backbone.sar_modules for b in m.refine_blocks
+    ]
+    assert blocks and all(b.mask_gradient == kind for b in blocks)
 
 
 def test_selectors_sample_with_the_noise_the_hook_sets():
