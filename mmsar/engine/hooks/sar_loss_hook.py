@@ -156,8 +156,8 @@ class SARLossHook(Hook):
     (``rate_estimator='gumbel', mask_sampling='gumbel',
     mask_gradient='masked'``) and its loss weight the rate barely moves in
     a short schedule, the eval masks drift from the sampled ones, and the
-    cells that are off when the target falls stay off whatever they hold
-    (README, "Does SAR look at the right places?").
+    cells that are off when the target falls tend to stay off whatever
+    they hold (README, "Does SAR look at the right places?").
     """
 
     # No ordering constraint with the standard hooks: this hook only sets

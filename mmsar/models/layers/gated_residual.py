@@ -5,8 +5,8 @@ convs read zeros where they are off (the training paradigm of the paper,
 Eq. 3). Differentiating that forward (``mask_gradient='masked'``, the
 paper's) gives an off cell the gradient of a residual computed from zeros
 there: it tells the selection nothing about what refining the cell would
-bring, so cells that are off when the target rate falls stay off whatever
-they hold. With ``mask_gradient='unmasked'`` the output gate of each cell
+bring, so cells that are off when the target rate falls tend to stay off
+whatever they hold. With ``mask_gradient='unmasked'`` the output gate of each cell
 gets the gradient of the block's residual on its *unmasked* input (what
 refining the cell would add); the forward values, the gradients of the
 weights and the norms' running statistics are those of the masked forward.
