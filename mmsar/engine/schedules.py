@@ -8,6 +8,8 @@ and a resumed run, all follow the same curve.
 """
 import math
 
+from ..models.utils.args import check_choice
+
 TARGET_SCHEDULES = ('step', 'constant', 'linear')
 MASK_SAMPLINGS = ('gumbel', 'tempered')
 
@@ -25,9 +27,7 @@ def _check_unit(name: str, value: float) -> None:
 def check_target_schedule(schedule: str, target: float,
                           step_end: float) -> None:
     """Raise ValueError unless the target-rate settings are valid."""
-    if schedule not in TARGET_SCHEDULES:
-        raise ValueError(f'unknown target-rate schedule {schedule!r}; '
-                         f'allowed: {", ".join(TARGET_SCHEDULES)}')
+    check_choice('target-rate schedule', schedule, TARGET_SCHEDULES)
     _check_unit('target rate', target)
     if not 0.0 < step_end <= 1.0:
         raise ValueError(f'step_end must be in (0, 1], got {step_end}')
@@ -112,9 +112,7 @@ def gumbel_temperature(progress: float,
 
 def check_mask_sampling(sampling: str) -> None:
     """Raise ValueError unless ``sampling`` is a known mask sampling."""
-    if sampling not in MASK_SAMPLINGS:
-        raise ValueError(f'unknown mask sampling {sampling!r}; allowed: '
-                         f'{", ".join(MASK_SAMPLINGS)}')
+    check_choice('mask sampling', sampling, MASK_SAMPLINGS)
 
 
 def mask_noise_scale(sampling: str, tau: float) -> float:

@@ -9,6 +9,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS, MODELS
 from torch import Tensor, nn
 
+from ...models.utils.args import check_choice
 from ...models.utils.dense_to_sar import load_dense_weights
 from ..schedules import check_loss_weight
 
@@ -94,9 +95,7 @@ class DenseDistillHook(Hook):
                  temperature: float = 4.0,
                  loss_weight: float = 0.5,
                  feature_indices: Optional[Sequence[int]] = None) -> None:
-        if distill not in TARGETS:
-            raise ValueError(f'unknown distill {distill!r}; allowed: '
-                             f'{", ".join(TARGETS)}')
+        check_choice('distill', distill, TARGETS)
         if not _is_number(temperature) or temperature <= 0:
             raise ValueError('temperature must be a finite number > 0, got '
                              f'{temperature!r}')

@@ -1,6 +1,6 @@
 """Hook that trains the region-selection modules of SAR backbones."""
 import logging
-from typing import List, Optional, Tuple
+from typing import List, Optional
 
 import torch
 from mmengine.hooks import Hook
@@ -11,6 +11,7 @@ from torch import Tensor, nn
 
 from ...models.layers.gated_residual import check_mask_gradient
 from ...models.utils import find_sar_backbones
+from ...models.utils.args import check_choice
 from ...models.utils.mask_record import MaskRecord
 from ..schedules import (check_loss_weight, check_mask_sampling,
                          check_target_schedule, check_temperature,
@@ -22,14 +23,8 @@ RATE_ESTIMATORS = ('gumbel', 'threshold')
 LOGISTIC_SLOPE = 0.25
 
 
-def _check_choice(name: str, value: str, allowed: Tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ValueError(f'unknown SAR {name} {value!r}; allowed: '
-                         f'{", ".join(allowed)}')
-
-
 def _check_loss_mode(mode: str) -> None:
-    _check_choice('loss mode', mode, LOSS_MODES)
+    check_choice('SAR loss mode', mode, LOSS_MODES)
 
 
 def loss_rates(records: List[MaskRecord],
@@ -55,7 +50,7 @@ def loss_rates(records: List[MaskRecord],
 
     Records of fixed masks (no gap) keep their plain rates.
     """
-    _check_choice('rate estimator', estimator, RATE_ESTIMATORS)
+    check_choice('SAR rate estimator', estimator, RATE_ESTIMATORS)
     rows = []
     for record in records:
         gap = record.on_logit_gap
@@ -178,7 +173,7 @@ class SARLossHook(Hook):
         check_target_schedule(schedule, target_rate, step_end)
         check_temperature(tau_start, tau_end)
         _check_loss_mode(mode)
-        _check_choice('rate estimator', rate_estimator, RATE_ESTIMATORS)
+        check_choice('SAR rate estimator', rate_estimator, RATE_ESTIMATORS)
         check_mask_sampling(mask_sampling)
         check_mask_gradient(mask_gradient)
         check_loss_weight(loss_weight)

@@ -19,13 +19,13 @@ import torch.nn as nn
 from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ..utils.args import check_choice
+
 MASK_GRADIENTS = ('masked', 'unmasked')
 
 
 def check_mask_gradient(kind: str) -> None:
-    if kind not in MASK_GRADIENTS:
-        raise ValueError(f'unknown SAR mask gradient {kind!r}; allowed: '
-                         f'{", ".join(MASK_GRADIENTS)}')
+    check_choice('SAR mask gradient', kind, MASK_GRADIENTS)
 
 
 @contextmanager
