@@ -29,3 +29,14 @@ def sar_cls_config(tmp_path):
     config.write_text(SAR_CLS_CONFIG.format(base=TEST_CFGS /
                                             'toy_cls_resnet18.py'))
     return config
+
+
+@pytest.fixture(scope='session')
+def openvino_runs_bf16():
+    """Whether OpenVINO runs bf16 inference on this CPU."""
+    from mmsar.deploy.engines import EngineError, check_precision
+    try:
+        check_precision('openvino', 'bf16')
+    except EngineError:
+        return False
+    return True

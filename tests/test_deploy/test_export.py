@@ -8,7 +8,7 @@ import torch
 from sparse_testing import assert_close, randomize_norms, sar_model
 
 from mmsar.analysis.benchmark import calibrate_mask_rate
-from mmsar.deploy.engines import BACKENDS, EngineBackbone
+from mmsar.deploy.engines import BACKENDS, EngineBackbone, EngineError
 from mmsar.deploy.export import export_onnx
 from mmsar.models import SARMobileNetV2, SARResNet
 
@@ -113,3 +113,42 @@ def test_onnxruntime_threads_idle_after_a_run(tmp_path):
     time.sleep(0.2)
     # A spinning pool burns tens of ms of CPU in these 200 ms.
     assert time.process_time() - start < 0.01
+
+
+def test_openvino_bf16_is_within_bf16_rounding(openvino_runs_bf16, tmp_path):
+    """OpenVINO's bf16 inference (its default on CPUs with bf16) runs the
+    exported SAR path close to the f32 masked forward, but not equal to it
+    (the precision really applies); a CPU without bf16 gets an EngineError.
+    All cells are on: bf16 may flip the decisions of cells near the
+    threshold, which changes the output there by far more than rounding."""
+    torch.manual_seed(1)
+    images = torch.randn(2, 3, 64, 64)
+    model = tiny_sar(50)
+    calibrate_mask_rate(model, images, 1.0)
+    sparse = copy.deepcopy(model)
+    sparse.switch_to_sparse()
+    path = str(tmp_path / 'sar.onnx')
+    export_onnx(sparse, images, path)
+    if not openvino_runs_bf16:
+        with pytest.raises(EngineError, match="precision 'bf16' needs"):
+            EngineBackbone(path, 'openvino', precision='bf16')
+        return
+    engine = EngineBackbone(path, 'openvino', precision='bf16')
+    with torch.no_grad():
+        refs = model(images)
+    errors = [(out - ref).abs().max() / ref.abs().max()
+              for out, ref in zip(engine(images), refs)]
+    assert 1e-4 < max(errors) < 2e-2
+
+
+@pytest.mark.parametrize('backend, precision', [('onnxruntime', 'bf16'),
+                                                ('openvino', 'fp16'),
+                                                ('openvino', 'float32')])
+def test_unsupported_precision_is_an_engine_error(backend, precision,
+                                                  tmp_path):
+    with pytest.raises(
+            EngineError,
+            match=f"unsupported precision '{precision}' for {backend}; "
+            'expected one of f32'):
+        EngineBackbone(str(tmp_path / 'sar.onnx'), backend,
+                       precision=precision)

@@ -21,10 +21,10 @@ import torch  # noqa: E402
 
 from mmsar.analysis.benchmark import (  # noqa: E402
     BACKENDS, DENSE, STOCK, benchmark, build_backbones, calibrate_mask_rate,
-    format_profiles, keep_freed_memory, profile_layer_types,
+    check_backends, format_profiles, keep_freed_memory, profile_layer_types,
     profile_onnxruntime_ops, write_results)
 from mmsar.analysis.model_inputs import AnalysisInputError  # noqa: E402
-from mmsar.deploy.engines import EngineError, import_engine  # noqa: E402
+from mmsar.deploy.engines import EngineError  # noqa: E402
 from mmsar.deploy.export import export_onnx  # noqa: E402
 
 
@@ -98,8 +98,7 @@ def main():
     if not args.no_malloc_tuning and not keep_freed_memory():
         print('warning: could not tune glibc malloc')
     try:
-        for backend in set(args.backends) - {'torch'}:
-            import_engine(backend)
+        check_backends(args.backends)
         backbones = build_backbones(args.config, args.checkpoint)
         records = benchmark(backbones, args.rate, args.threads, args.shape,
                             args.batch, args.device, args.runs, args.warmup,

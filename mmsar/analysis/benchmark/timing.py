@@ -21,13 +21,18 @@ from typing import Callable, Dict, List, Sequence
 import torch
 import torch.nn as nn
 
-from ...deploy.engines import BACKENDS as ENGINES
-from ...deploy.engines import EngineBackbone
+from ...deploy.engines import EngineBackbone, check_precision, import_engine
 from ...deploy.export import export_onnx, relative_error
 from ..model_inputs import AnalysisInputError
 from .models import DENSE, STOCK, calibrate_mask_rate
 
-BACKENDS = ('torch', ) + ENGINES
+# Engine runs by benchmark backend name: (engine, inference precision).
+ENGINE_RUNS = {
+    'onnxruntime': ('onnxruntime', 'f32'),
+    'openvino': ('openvino', 'f32'),
+    'openvino-bf16': ('openvino', 'bf16'),
+}
+BACKENDS = ('torch', ) + tuple(ENGINE_RUNS)
 # Pause (s) after each timed forward. torch's OpenMP workers keep spinning
 # for about 10 ms after a parallel region (measured here: 7.6 ms of CPU in
 # the 200 ms after a 2-thread conv, none after a 10 ms pause); without the
@@ -94,6 +99,24 @@ def _export_all(models: Dict[str, nn.Module], rates: Sequence[float],
     return files
 
 
+def check_backends(backends: Sequence[str]) -> None:
+    """Raise AnalysisInputError for an unknown backend, EngineError for an
+    engine that is not installed or cannot run its precision here."""
+    unknown = sorted(set(backends) - set(BACKENDS))
+    if unknown:
+        raise AnalysisInputError(f'unsupported backend(s) {unknown}; '
+                                 f'expected some of {list(BACKENDS)}')
+    for backend in set(backends) - {'torch'}:
+        engine, precision = ENGINE_RUNS[backend]
+        import_engine(engine)
+        check_precision(engine, precision)
+
+
+def _engine(path: str, backend: str, num_threads: int) -> EngineBackbone:
+    engine, precision = ENGINE_RUNS[backend]
+    return EngineBackbone(path, engine, num_threads, precision)
+
+
 def _runner(model: Callable, images: torch.Tensor) -> Callable:
     return lambda: model(images)
 
@@ -119,7 +142,9 @@ def benchmark(backbones: Dict[str, nn.Module],
         device (str): ``'cpu'`` or ``'cuda'`` (torch only).
         runs (int): Timed rounds; warm-up rounds come first.
         backends (Sequence[str]): Any of ``torch``, ``onnxruntime``,
-            ``openvino``; SAR and the dense ResNet run on each.
+            ``openvino`` (f32) and ``openvino-bf16`` (OpenVINO's bf16
+            inference, not exact: compared with f32 torch in
+            ``max_rel_err``); SAR and the dense ResNet run on each.
 
     Returns:
         list[dict]: One record per (threads, rate): ``ms`` (median per
@@ -129,10 +154,7 @@ def benchmark(backbones: Dict[str, nn.Module],
         torch optimised dense), ``ratio_vs_stock`` and, for the engines,
         ``max_rel_err`` of each SAR runner against torch.
     """
-    unknown = sorted(set(backends) - set(BACKENDS))
-    if unknown:
-        raise AnalysisInputError(f'unsupported backend(s) {unknown}; '
-                                 f'expected some of {list(BACKENDS)}')
+    check_backends(backends)
     engines = [b for b in backends if b != 'torch']
     if engines and device != 'cpu':
         raise AnalysisInputError(f'the engines {engines} run on the CPU, '
@@ -157,15 +179,14 @@ def benchmark(backbones: Dict[str, nn.Module],
             engine_runners, errors = {}, {}
             for backend in engines:
                 for rate in rates:
-                    engine = EngineBackbone(files[sar_name(rate, 'torch')],
-                                            backend, num_threads)
+                    engine = _engine(files[sar_name(rate, 'torch')], backend,
+                                     num_threads)
                     engine_runners[sar_name(rate, backend)] = _runner(
                         engine, images)
                     errors[sar_name(rate, backend)] = relative_error(
                         engine(images), references[rate])
                 engine_runners[dense_name(backend)] = _runner(
-                    EngineBackbone(files[STOCK], backend, num_threads),
-                    images)
+                    _engine(files[STOCK], backend, num_threads), images)
             with torch.inference_mode():
                 times = time_interleaved({
                     **runners,
