@@ -57,6 +57,8 @@ def test_benchmark_tool_times_every_backend(openvino_runs_bf16, tmp_path):
         'SAR@0.5 torch', 'optimised dense', 'stock dense',
         *(f'SAR@0.5 {e}' for e in engines), *(f'dense {e}' for e in engines)
     }
+    if 'openvino-bf16' in engines:
+        assert 'ratio vs best dense engine, f32 only: ' in result.stdout
     errors = record['max_rel_err']
     # Every engine's error is reported, bf16's too (not exact, and its
     # rounding may flip cells near the threshold: no bound here).
@@ -133,3 +135,26 @@ def test_interleaved_timing_lets_each_pool_settle():
     gaps = [later - earlier for (_, earlier), (_, later) in zip(
         events, events[1:])]
     assert min(gaps) >= SETTLE_SECONDS
+
+
+def test_record_keeps_the_f32_ratio_apart_from_bf16():
+    """bf16 runs may be the fastest of all; the f32 ratio (exact paths
+    only, the goals' ratio) and the ratios against torch ignore them."""
+    from mmsar.analysis.benchmark.timing import _record
+    medians = {
+        'SAR@0.5 torch': 40.0, 'SAR@0.5 openvino': 30.0,
+        'SAR@0.5 openvino-bf16': 20.0, 'optimised dense': 50.0,
+        'dense openvino': 36.0, 'dense openvino-bf16': 10.0,
+        'stock dense': 60.0
+    }
+    errors = {'SAR@0.5 openvino': 1e-6, 'SAR@0.5 openvino-bf16': 1e-2}
+    record = _record(medians, errors, ['torch', 'openvino', 'openvino-bf16'],
+                     dict(rate=0.5, batch=1))
+    assert (record['sar_backend'], record['best_dense']) == (
+        'openvino-bf16', 'dense openvino-bf16')
+    assert record['ratio_vs_best_dense'] == pytest.approx(2.0)
+    assert (record['f32_sar_backend'], record['f32_best_dense']) == (
+        'openvino', 'dense openvino')
+    assert record['ratio_f32_vs_best_f32_dense'] == pytest.approx(30 / 36)
+    assert record['ratio_vs_dense'] == pytest.approx(30 / 50)
+    assert record['ratio_vs_stock'] == pytest.approx(30 / 60)

@@ -21,8 +21,8 @@ import torch  # noqa: E402
 
 from mmsar.analysis.benchmark import (  # noqa: E402
     BACKENDS, DENSE, STOCK, benchmark, build_backbones, calibrate_mask_rate,
-    check_backends, format_profiles, keep_freed_memory, profile_layer_types,
-    profile_onnxruntime_ops, write_results)
+    check_backends, format_profiles, is_exact, keep_freed_memory,
+    profile_layer_types, profile_onnxruntime_ops, write_results)
 from mmsar.analysis.model_inputs import AnalysisInputError  # noqa: E402
 from mmsar.deploy.engines import EngineError  # noqa: E402
 from mmsar.deploy.export import export_onnx  # noqa: E402
@@ -47,7 +47,8 @@ def parse_args():
         '--backends',
         nargs='+',
         default=['torch'],
-        help=f'where SAR and the dense ResNet run, some of {BACKENDS}')
+        help=f'where SAR and the dense ResNet run, some of {BACKENDS} '
+        '(openvino-bf16: OpenVINO in bf16, not exact)')
     parser.add_argument('--runs', type=int, default=30, help='timed rounds')
     parser.add_argument('--warmup', type=int, default=5)
     parser.add_argument(
@@ -115,6 +116,10 @@ def main():
         print(f"ratio vs stock dense: {r['ratio_vs_stock']:.3f}")
         print(f"ratio vs best dense engine: {r['ratio_vs_best_dense']:.3f} "
               f"(SAR in {r['sar_backend']} vs {r['best_dense']})")
+        if not all(map(is_exact, args.backends)):
+            print('ratio vs best dense engine, f32 only: '
+                  f"{r['ratio_f32_vs_best_f32_dense']:.3f} "
+                  f"(SAR in {r['f32_sar_backend']} vs {r['f32_best_dense']})")
     tables = None
     if args.profile and args.device == 'cpu':
         tables = profile(backbones, args)

@@ -16,7 +16,8 @@ def format_table(records: List[dict]) -> str:
     others = [k for k in runners if k not in sar_runners]
     head = (['threads', 'input', 'batch', 'rate'] +
             [f'SAR {c} (ms)' for c in columns] + [f'{k} (ms)' for k in others]
-            + ['ratio vs best dense', 'ratio vs stock'])
+            + ['ratio vs best dense', 'f32 ratio vs best f32 dense',
+               'ratio vs stock'])
     lines = ['| ' + ' | '.join(head) + ' |', '|---' * len(head) + '|']
     for r in records:
         times = [
@@ -26,7 +27,9 @@ def format_table(records: List[dict]) -> str:
             str(r['threads']), f"{r['shape'][0]}x{r['shape'][1]}",
             str(r['batch']), f"{r['rate']:.2f}"
         ] + [f'{t:.1f}' for t in times] + [
-            f"{r['ratio_vs_best_dense']:.3f}", f"{r['ratio_vs_stock']:.3f}"
+            f"{r['ratio_vs_best_dense']:.3f}",
+            f"{r['ratio_f32_vs_best_f32_dense']:.3f}",
+            f"{r['ratio_vs_stock']:.3f}"
         ])
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
