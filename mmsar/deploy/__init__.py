@@ -7,6 +7,7 @@ from .engines import BACKENDS, EngineBackbone, EngineError
 from .export import ExportedBackbone, export_backbone, export_onnx
 from .fused_conv import FusedConv2d, fold_conv_norm
 from .grid_pool import GridPool
+from .malloc import keep_freed_memory
 from .sar import deploy_backbone, sparsify_sar_module
 from .sparse_blocks import (SparseBasicBlock, SparseBottleneck,
                             SparseInvertedResidual, sparsify_block)
@@ -16,6 +17,7 @@ __all__ = [
     'fuse_block', 'fuse_resnet_stem', 'fuse_sequential', 'BACKENDS',
     'EngineBackbone', 'EngineError', 'ExportedBackbone', 'export_backbone',
     'export_onnx', 'FusedConv2d', 'fold_conv_norm', 'GridPool',
+    'keep_freed_memory',
     'deploy_backbone', 'sparsify_sar_module', 'SparseBasicBlock',
     'SparseBottleneck', 'SparseInvertedResidual', 'sparsify_block'
 ]

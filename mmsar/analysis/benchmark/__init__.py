@@ -1,6 +1,6 @@
 """Latency benchmark of SAR backbones against dense ResNets, in torch and
 in the CPU inference engines (see ``tools/analysis/benchmark.py``)."""
-from .malloc import keep_freed_memory
+from ...deploy.malloc import keep_freed_memory
 from .models import (DENSE, STOCK, build_backbones, build_sar_backbone,
                      calibrate_mask_rate, dense_resnet)
 from .profiling import layer_type, profile_layer_types, profile_onnxruntime_ops

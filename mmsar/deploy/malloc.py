@@ -1,4 +1,5 @@
-"""The process-wide glibc malloc setting of latency measurements."""
+"""The process-wide glibc malloc setting for inference on large inputs (torch
+path); the benchmark applies it to every model alike."""
 import ctypes
 import ctypes.util
 
