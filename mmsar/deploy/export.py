@@ -19,6 +19,7 @@ import torch.nn as nn
 from torch import Tensor
 
 from .engines import EngineBackbone, EngineError, import_engine
+from .sparse_patches import traced_residual_scatter
 
 OPSET = 17
 # The smallest input side: ResNets downsample by 32.
@@ -33,8 +34,11 @@ def check_shape(shape: Sequence[int]) -> Tuple[int, int]:
     return tuple(shape)
 
 
-def export_onnx(backbone: nn.Module, images: Tensor, path: str,
-                opset: int = OPSET) -> None:
+def export_onnx(backbone: nn.Module,
+                images: Tensor,
+                path: str,
+                opset: int = OPSET,
+                residual_scatter: str = 'add') -> None:
     """Trace ``backbone(images)`` into the ONNX file ``path``.
 
     Args:
@@ -43,8 +47,12 @@ def export_onnx(backbone: nn.Module, images: Tensor, path: str,
         images (Tensor): Example input (N, 3, H, W); N, H and W are fixed.
         path (str): Output file.
         opset (int): ONNX opset.
+        residual_scatter (str): How refine blocks add their residuals,
+            ``'add'`` or ``'update'`` (for OpenVINO in bf16); see
+            :func:`~mmsar.deploy.sparse_patches.add_rows`.
     """
-    with torch.no_grad(), warnings.catch_warnings():
+    with torch.no_grad(), warnings.catch_warnings(), \
+            traced_residual_scatter(residual_scatter):
         warnings.simplefilter('ignore')  # tracer notes on constant shapes
         outputs = backbone(images)
         names = [f'out{i}' for i in range(len(outputs))]

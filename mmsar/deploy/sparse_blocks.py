@@ -124,9 +124,7 @@ class _SparseRefineBlock(nn.Module):
                 continue
             residual = self.group_residual(group, x, x_rows, masks, plan,
                                            geometry)
-            if plan.keep is not None:
-                residual = residual.mul_(plan.keep)
-            updates.append((plan.rows, residual))
+            updates.append((plan.rows, residual, plan.keep))
         out = add_rows(out, updates)
         if self.final_relu:
             out = out.relu_()

@@ -20,14 +20,37 @@ masked forward does; a stride-2 3x3 conv reads the (2 p_h + 1) x
 (2 p_w + 1) window of each output patch from the buffer of its input map,
 whatever the input cells.
 """
+from contextlib import contextmanager
 from functools import lru_cache
-from typing import List, NamedTuple, Optional, Tuple
+from typing import Iterator, List, NamedTuple, Optional, Tuple
 
 import torch
 from torch import Tensor
 
 from ..utils.patch_grid import cell_bounds
 from ..utils.tracing import static_shape
+
+# How a traced refine block adds its residual rows onto the shortcut map:
+# 'add', one ScatterND with reduction 'add' (fastest in ONNX Runtime), or
+# 'update', a Gather of the shortcut rows, an Add and a ScatterND without
+# reduction (OpenVINO runs the reduction in bf16 several times slower).
+RESIDUAL_SCATTERS = ('add', 'update')
+_traced_residual_scatter = ['add']
+
+
+@contextmanager
+def traced_residual_scatter(kind: str) -> Iterator[None]:
+    """Within this context, traced refine blocks add their residuals by
+    ``kind`` (one of :data:`RESIDUAL_SCATTERS`); eager mode is unchanged."""
+    if kind not in RESIDUAL_SCATTERS:
+        raise ValueError(f'unknown residual scatter {kind!r}; allowed: '
+                         f'{", ".join(RESIDUAL_SCATTERS)}')
+    previous = _traced_residual_scatter[0]
+    _traced_residual_scatter[0] = kind
+    try:
+        yield
+    finally:
+        _traced_residual_scatter[0] = previous
 
 
 class PatchGeometry:
@@ -233,20 +256,42 @@ def put_rows(buffer: Tensor,
     return buffer.index_copy_(0, index, rows)
 
 
-def add_rows(buffer: Tensor, updates: List[Tuple[Tensor, Tensor]]) -> Tensor:
-    """``buffer[index] += rows`` along dim 0 for every ``(index, rows)`` of
-    ``updates`` (M_i, ) and (M_i, ...): in place in eager mode; when traced
-    for export, one ScatterND of their concatenation, since the engines
-    copy the whole buffer for every scatter."""
+def add_rows(buffer: Tensor,
+             updates: List[Tuple[Tensor, Tensor, Optional[Tensor]]]) -> Tensor:
+    """``buffer[index] += rows * keep`` along dim 0 for every ``(index, rows,
+    keep)`` of ``updates``: (M_i, ), (M_i, ...) and (M_i, 1) or None, where
+    ``keep`` is 0 for rows that must add nothing (their index may repeat).
+
+    In eager mode in place. When traced for export the engines copy the
+    whole buffer for every scatter, so all updates become one scatter, of
+    the form :func:`traced_residual_scatter` selects: ``'add'``, one
+    ScatterND with reduction add; ``'update'``, the kept rows only (so that
+    no index repeats), added to a Gather of the buffer and written by a
+    ScatterND without reduction.
+    """
     if not torch.jit.is_tracing():
-        for index, rows in updates:
+        for index, rows, keep in updates:
+            if keep is not None:
+                rows = rows.mul_(keep)
             buffer.index_add_(0, index, rows)
         return buffer
-    if len(updates) > 1:
-        updates = [tuple(torch.cat(parts) for parts in zip(*updates))]
-    for index, rows in updates:
-        buffer = _PutRows.apply(buffer, index, rows, True)
-    return buffer
+    scatter_add = _traced_residual_scatter[0] == 'add'
+    indices, values = [], []
+    for index, rows, keep in updates:
+        if keep is not None:
+            if scatter_add:
+                rows = rows * keep
+            else:
+                kept = keep[:, 0].nonzero()[:, 0]
+                index, rows = index[kept], rows[kept]
+        indices.append(index)
+        values.append(rows)
+    index, rows = ((indices[0], values[0]) if len(indices) == 1 else
+                   (torch.cat(indices), torch.cat(values)))
+    if scatter_add:
+        return _PutRows.apply(buffer, index, rows, True)
+    rows = buffer.index_select(0, index) + rows
+    return _PutRows.apply(buffer, index, rows, False)
 
 
 def plan_patches(geometry: PatchGeometry,

@@ -62,6 +62,52 @@ def test_sar_export_equals_masked_forward(exported, backend):
         assert (rates.std(1) > 0).any(), 'masks should differ per sample'
 
 
+def scatter_reductions(path):
+    """The ``reduction`` of every ScatterND node of an ONNX file."""
+    import onnx
+    return [
+        next((a.s.decode() for a in node.attribute if a.name == 'reduction'),
+             'none') for node in onnx.load(path).graph.node
+        if node.op_type == 'ScatterND'
+    ]
+
+
+@pytest.mark.parametrize('case', [CASES[1], CASES[2]], ids=str)
+def test_update_scatter_export_equals_masked_forward(case, tmp_path):
+    """The residuals added by Gather + Add + ScatterND without reduction
+    (``residual_scatter='update'``): exact in both engines, also where
+    cells are not full (80 x 72: patch pixels outside their cell must not
+    write, as no index may repeat)."""
+    depth, (n, h, w), rate = case
+    torch.manual_seed(1)
+    images = torch.randn(n, 3, h, w)
+    model = tiny_sar(depth)
+    calibrate_mask_rate(model, images, rate)
+    sparse = copy.deepcopy(model)
+    sparse.switch_to_sparse()
+    paths = {}
+    for scatter in ('add', 'update'):
+        paths[scatter] = str(tmp_path / f'{scatter}.onnx')
+        export_onnx(sparse, images, paths[scatter], residual_scatter=scatter)
+    assert set(scatter_reductions(paths['add'])) == {'none', 'add'}
+    assert set(scatter_reductions(paths['update'])) == {'none'}
+    for backend in BACKENDS:
+        engine = EngineBackbone(paths['update'], backend)
+        for x in (images, torch.randn_like(images)):
+            with torch.no_grad():
+                refs = model(x)
+            for out, ref in zip(engine(x), refs):
+                assert_close(out, ref)
+
+
+def test_unknown_residual_scatter_is_a_value_error(tmp_path):
+    model = tiny_sar(18)
+    model.switch_to_sparse()
+    with pytest.raises(ValueError, match="unknown residual scatter 'sum'"):
+        export_onnx(model, torch.randn(1, 3, 64, 64),
+                    str(tmp_path / 'sar.onnx'), residual_scatter='sum')
+
+
 @pytest.mark.parametrize('backend', BACKENDS)
 def test_dense_resnet_export_equals_eager(backend, tmp_path):
     from mmpretrain.models import ResNetV1c

@@ -26,11 +26,12 @@ from ...deploy.export import export_onnx, relative_error
 from ..model_inputs import AnalysisInputError
 from .models import DENSE, STOCK, calibrate_mask_rate
 
-# Engine runs by benchmark backend name: (engine, inference precision).
+# Engine runs by benchmark backend name: (engine, inference precision, how
+# the SAR export adds its residuals, see mmsar.deploy.export_onnx).
 ENGINE_RUNS = {
-    'onnxruntime': ('onnxruntime', 'f32'),
-    'openvino': ('openvino', 'f32'),
-    'openvino-bf16': ('openvino', 'bf16'),
+    'onnxruntime': ('onnxruntime', 'f32', 'add'),
+    'openvino': ('openvino', 'f32', 'add'),
+    'openvino-bf16': ('openvino', 'bf16', 'update'),
 }
 BACKENDS = ('torch', ) + tuple(ENGINE_RUNS)
 # Pause (s) after each timed forward. torch's OpenMP workers keep spinning
@@ -87,15 +88,19 @@ def _torch_models(backbones: Dict[str, nn.Module], rates: Sequence[float],
 
 
 def _export_all(models: Dict[str, nn.Module], rates: Sequence[float],
-                images: torch.Tensor, work_dir: str) -> Dict[str, str]:
-    """ONNX files of the SAR models and of the stock dense ResNet (the
-    engines fold its norms themselves), by model name."""
-    sources = {sar_name(r, 'torch'): f'sar_{r:g}' for r in rates}
-    sources[STOCK] = 'dense'
-    files = {}
-    for name, stem in sources.items():
-        files[name] = osp.join(work_dir, f'{stem}.onnx')
-        export_onnx(models[name], images, files[name])
+                images: torch.Tensor, engines: Sequence[str],
+                work_dir: str) -> Dict[tuple, str]:
+    """ONNX files of the SAR models, by (model name, residual scatter) for
+    the scatters that ``engines`` use, and of the stock dense ResNet (the
+    engines fold its norms themselves), by (model name, None)."""
+    files = {(STOCK, None): osp.join(work_dir, 'dense.onnx')}
+    export_onnx(models[STOCK], images, files[(STOCK, None)])
+    for scatter in {ENGINE_RUNS[e][2] for e in engines}:
+        for rate in rates:
+            key = (sar_name(rate, 'torch'), scatter)
+            files[key] = osp.join(work_dir, f'sar_{rate:g}_{scatter}.onnx')
+            export_onnx(models[key[0]], images, files[key],
+                        residual_scatter=scatter)
     return files
 
 
@@ -107,13 +112,16 @@ def check_backends(backends: Sequence[str]) -> None:
         raise AnalysisInputError(f'unsupported backend(s) {unknown}; '
                                  f'expected some of {list(BACKENDS)}')
     for backend in set(backends) - {'torch'}:
-        engine, precision = ENGINE_RUNS[backend]
+        engine, precision, _ = ENGINE_RUNS[backend]
         import_engine(engine)
         check_precision(engine, precision)
 
 
-def _engine(path: str, backend: str, num_threads: int) -> EngineBackbone:
-    engine, precision = ENGINE_RUNS[backend]
+def _engine(files: Dict[tuple, str], model: str, backend: str,
+            num_threads: int) -> EngineBackbone:
+    """The engine run of ``backend`` on the export of ``model``."""
+    engine, precision, scatter = ENGINE_RUNS[backend]
+    path = files[(model, None if model == STOCK else scatter)]
     return EngineBackbone(path, engine, num_threads, precision)
 
 
@@ -165,7 +173,8 @@ def benchmark(backbones: Dict[str, nn.Module],
     images = torch.randn(batch, 3, *shape)
     models = _torch_models(backbones, rates, images)
     with tempfile.TemporaryDirectory() as work_dir:
-        files = _export_all(models, rates, images, work_dir) if engines else {}
+        files = (_export_all(models, rates, images, engines, work_dir)
+                 if engines else {})
         with torch.inference_mode():
             references = {
                 r: models[sar_name(r, 'torch')](images)
@@ -182,14 +191,14 @@ def benchmark(backbones: Dict[str, nn.Module],
             engine_runners, errors = {}, {}
             for backend in engines:
                 for rate in rates:
-                    engine = _engine(files[sar_name(rate, 'torch')], backend,
+                    engine = _engine(files, sar_name(rate, 'torch'), backend,
                                      num_threads)
                     engine_runners[sar_name(rate, backend)] = _runner(
                         engine, images)
                     errors[sar_name(rate, backend)] = relative_error(
                         engine(images), references[rate])
                 engine_runners[dense_name(backend)] = _runner(
-                    _engine(files[STOCK], backend, num_threads), images)
+                    _engine(files, STOCK, backend, num_threads), images)
             with torch.inference_mode():
                 times = time_interleaved({
                     **runners,
