@@ -90,7 +90,8 @@ def export_backbone(backbone: nn.Module,
                     backend: str,
                     out: str,
                     batch: int = 1,
-                    opset: int = OPSET) -> float:
+                    opset: int = OPSET,
+                    residual_scatter: str = 'add') -> float:
     """Export ``backbone`` for ``backend`` and check it in the engine.
 
     The file is written to a temporary name, loaded by the engine, run on a
@@ -105,6 +106,7 @@ def export_backbone(backbone: nn.Module,
         out (str): Output file.
         batch (int): Batch size N.
         opset (int): ONNX opset.
+        residual_scatter (str): As for :func:`export_onnx`.
 
     Returns:
         float: Relative max error of the engine against torch.
@@ -116,7 +118,7 @@ def export_backbone(backbone: nn.Module,
     with tempfile.TemporaryDirectory(dir=osp.dirname(osp.abspath(out))) as tmp:
         path = osp.join(tmp, 'model.onnx')
         try:
-            export_onnx(backbone, images, path, opset)
+            export_onnx(backbone, images, path, opset, residual_scatter)
         except Exception as error:  # tracing and symbolic errors vary
             first_line = str(error).strip().splitlines()[0]
             raise EngineError(f'ONNX export (opset {opset}) failed: '

@@ -21,9 +21,11 @@ def config(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('backend, name, extra',
-                         [('onnxruntime', 'sar.onnx', []),
-                          ('openvino', 'dense.xml', ['--dense'])])
+@pytest.mark.parametrize(
+    'backend, name, extra',
+    [('onnxruntime', 'sar.onnx', []),
+     ('openvino', 'dense.xml', ['--dense']),
+     ('openvino', 'sar.onnx', ['--residual-scatter', 'update'])])
 def test_export_tool_writes_a_checked_file(config, tmp_path, backend, name,
                                            extra):
     out = tmp_path / name
@@ -38,6 +40,12 @@ def test_export_tool_writes_a_checked_file(config, tmp_path, backend, name,
         assert out.with_suffix('.bin').stat().st_size > 0
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ['tiny.py', name] + (['dense.bin'] if name.endswith('.xml') else []))
+    if 'update' in extra:
+        import onnx
+        assert not [
+            a for node in onnx.load(str(out)).graph.node for a in node.attribute
+            if a.name == 'reduction'
+        ]
 
 
 @pytest.mark.parametrize('args, fragments', [

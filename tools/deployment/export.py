@@ -12,6 +12,9 @@ Examples:
 --shape 224 224 --backend onnxruntime --out work_dirs/sar_r50.onnx
     python tools/deployment/export.py CONFIG --dense --shape 800 1344 \
 --backend openvino --out work_dirs/r50.xml
+    # for OpenVINO in bf16 (its default on CPUs with bf16):
+    python tools/deployment/export.py CONFIG --shape 800 1344 \
+--backend openvino --residual-scatter update --out work_dirs/sar_r50.xml
 """
 import argparse
 import sys
@@ -20,6 +23,7 @@ from mmsar.analysis.benchmark import build_sar_backbone, dense_resnet
 from mmsar.analysis.model_inputs import AnalysisInputError
 from mmsar.deploy.engines import BACKENDS, EngineError, import_engine
 from mmsar.deploy.export import OPSET, export_backbone
+from mmsar.deploy.sparse_patches import RESIDUAL_SCATTERS
 
 
 def parse_args():
@@ -46,6 +50,13 @@ def parse_args():
         action='store_true',
         help='export the dense ResNet the SAR backbone replaces')
     parser.add_argument('--opset', type=int, default=OPSET)
+    parser.add_argument(
+        '--residual-scatter',
+        choices=RESIDUAL_SCATTERS,
+        default='add',
+        help='how SAR refine blocks add their residuals: add (one reducing '
+        'ScatterND, fastest in ONNX Runtime and OpenVINO f32) or update '
+        '(Gather, Add, ScatterND; much faster in OpenVINO bf16)')
     return parser.parse_args()
 
 
@@ -63,7 +74,8 @@ def main():
             model = sar
             model.switch_to_sparse()
         error = export_backbone(model, args.shape, args.backend, args.out,
-                                args.batch, args.opset)
+                                args.batch, args.opset,
+                                args.residual_scatter)
     except (AnalysisInputError, EngineError) as error:
         print(f'error: {error}', file=sys.stderr)
         sys.exit(2)
