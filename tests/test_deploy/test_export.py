@@ -29,6 +29,28 @@ def tiny_sar(depth):
         out_indices=(0, 1, 2, 3))
 
 
+def calibrated(model, images, rate):
+    """``model`` (eval, masks calibrated to ``rate`` on ``images``) and a
+    patch-sparse copy of it."""
+    calibrate_mask_rate(model, images, rate)
+    sparse = copy.deepcopy(model)
+    sparse.switch_to_sparse()
+    return model, sparse
+
+
+def assert_engine_equals_masked(engine, model, images):
+    """The engine output equals the masked eval forward on ``images``, then
+    on an input the masks were not calibrated on: the same file follows
+    each input's own masks. Returns that input's mask rates (blocks, N)."""
+    for x in (images, torch.randn_like(images)):
+        with torch.no_grad():
+            refs = model(x)
+        for out, ref in zip(engine(x), refs):
+            assert out.shape == ref.shape
+            assert_close(out, ref)
+    return torch.stack([r.rates for r in model.mask_records])
+
+
 @pytest.fixture(scope='module', params=CASES, ids=str)
 def exported(request, tmp_path_factory):
     """A calibrated masked model, an input, and the ONNX file of its
@@ -36,10 +58,7 @@ def exported(request, tmp_path_factory):
     depth, (n, h, w), rate = request.param
     torch.manual_seed(1)
     images = torch.randn(n, 3, h, w)
-    model = tiny_sar(depth)
-    calibrate_mask_rate(model, images, rate)
-    sparse = copy.deepcopy(model)
-    sparse.switch_to_sparse()
+    model, sparse = calibrated(tiny_sar(depth), images, rate)
     path = str(tmp_path_factory.mktemp('onnx') / 'sar.onnx')
     export_onnx(sparse, images, path)
     return model, images, path, rate
@@ -48,16 +67,8 @@ def exported(request, tmp_path_factory):
 @pytest.mark.parametrize('backend', BACKENDS)
 def test_sar_export_equals_masked_forward(exported, backend):
     model, images, path, rate = exported
-    engine = EngineBackbone(path, backend)
-    # The calibration input, then one the masks were not calibrated on: the
-    # same file follows each input's own masks.
-    for x in (images, torch.randn_like(images)):
-        with torch.no_grad():
-            refs = model(x)
-        rates = torch.stack([r.rates for r in model.mask_records])
-        for out, ref in zip(engine(x), refs):
-            assert out.shape == ref.shape
-            assert_close(out, ref)
+    rates = assert_engine_equals_masked(
+        EngineBackbone(path, backend), model, images)
     if 0 < rate < 1 and len(images) > 1:
         assert (rates.std(1) > 0).any(), 'masks should differ per sample'
 
@@ -81,10 +92,7 @@ def test_update_scatter_export_equals_masked_forward(case, tmp_path):
     depth, (n, h, w), rate = case
     torch.manual_seed(1)
     images = torch.randn(n, 3, h, w)
-    model = tiny_sar(depth)
-    calibrate_mask_rate(model, images, rate)
-    sparse = copy.deepcopy(model)
-    sparse.switch_to_sparse()
+    model, sparse = calibrated(tiny_sar(depth), images, rate)
     paths = {}
     for scatter in ('add', 'update'):
         paths[scatter] = str(tmp_path / f'{scatter}.onnx')
@@ -92,12 +100,8 @@ def test_update_scatter_export_equals_masked_forward(case, tmp_path):
     assert set(scatter_reductions(paths['add'])) == {'none', 'add'}
     assert set(scatter_reductions(paths['update'])) == {'none'}
     for backend in BACKENDS:
-        engine = EngineBackbone(paths['update'], backend)
-        for x in (images, torch.randn_like(images)):
-            with torch.no_grad():
-                refs = model(x)
-            for out, ref in zip(engine(x), refs):
-                assert_close(out, ref)
+        assert_engine_equals_masked(
+            EngineBackbone(paths['update'], backend), model, images)
 
 
 def test_unknown_residual_scatter_is_a_value_error(tmp_path):
@@ -130,18 +134,12 @@ def test_sar_mobilenet_v2_export_equals_masked_forward(backend, tmp_path):
     input cells are not twice the output ones (96 x 80)."""
     torch.manual_seed(1)
     images = torch.randn(2, 3, 96, 80)
-    model = sar_model(SARMobileNetV2, widen_factor=0.5, out_indices=(2, 4))
-    calibrate_mask_rate(model, images, 0.5)
-    sparse = copy.deepcopy(model)
-    sparse.switch_to_sparse()
+    model, sparse = calibrated(
+        sar_model(SARMobileNetV2, widen_factor=0.5, out_indices=(2, 4)),
+        images, 0.5)
     path = str(tmp_path / 'sar_mobilenet_v2.onnx')
     export_onnx(sparse, images, path)
-    engine = EngineBackbone(path, backend)
-    for x in (images, torch.randn_like(images)):
-        with torch.no_grad():
-            refs = model(x)
-        for out, ref in zip(engine(x), refs):
-            assert_close(out, ref)
+    assert_engine_equals_masked(EngineBackbone(path, backend), model, images)
 
 
 def test_onnxruntime_threads_idle_after_a_run(tmp_path):
@@ -169,10 +167,7 @@ def test_openvino_bf16_is_within_bf16_rounding(openvino_runs_bf16, tmp_path):
     threshold, which changes the output there by far more than rounding."""
     torch.manual_seed(1)
     images = torch.randn(2, 3, 64, 64)
-    model = tiny_sar(50)
-    calibrate_mask_rate(model, images, 1.0)
-    sparse = copy.deepcopy(model)
-    sparse.switch_to_sparse()
+    model, sparse = calibrated(tiny_sar(50), images, 1.0)
     path = str(tmp_path / 'sar.onnx')
     export_onnx(sparse, images, path)
     if not openvino_runs_bf16:
