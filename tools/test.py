@@ -11,7 +11,7 @@ from mmengine.config import Config, DictAction
 
 import mmsar  # noqa: F401  (mmsar modules and the checkpoint loading fix)
 from mmsar.datasets import ToyDataError
-from mmsar.deploy import BACKENDS, EngineError, ExportedBackbone
+from mmsar.deploy import ENGINE_RUNS, EngineError, ExportedBackbone
 from mmsar.utils import build_runner, finish_distributed
 
 
@@ -42,9 +42,10 @@ def parse_args():
         help='job launcher')
     parser.add_argument(
         '--backbone-engine',
-        choices=BACKENDS,
+        choices=list(ENGINE_RUNS),
         help='run the backbone exported to this CPU engine (a SAR backbone '
-        'after switch_to_sparse()), exported once per input shape')
+        'after switch_to_sparse()), exported once per input shape; '
+        'openvino-bf16: OpenVINO in bf16, not exact')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
@@ -74,15 +75,21 @@ def enable_visualization(cfg: Config, show_dir: str) -> None:
                  f'{scope!r}')
 
 
-def run_backbone_in_engine(runner, checkpoint: str, backend: str) -> None:
+def run_backbone_in_engine(runner, checkpoint: str, engine_run: str) -> None:
     """Load ``checkpoint`` into the runner's model now and replace its
-    backbone by an :class:`~mmsar.deploy.ExportedBackbone`."""
+    backbone by an :class:`~mmsar.deploy.ExportedBackbone` for
+    ``engine_run`` (a key of ``ENGINE_RUNS``)."""
+    backend, precision, residual_scatter = ENGINE_RUNS[engine_run]
     runner.load_checkpoint(checkpoint, map_location='cpu')
     model = getattr(runner.model, 'module', runner.model)
     backbone = model.backbone.eval()
     if hasattr(backbone, 'switch_to_sparse'):
         backbone.switch_to_sparse()
-    model.backbone = ExportedBackbone(backbone, backend)
+    model.backbone = ExportedBackbone(
+        backbone,
+        backend,
+        precision=precision,
+        residual_scatter=residual_scatter)
 
 
 def main():

@@ -4,7 +4,8 @@ from .dense_blocks import (FusedBasicBlock, FusedBottleneck,
                            FusedInvertedResidual, fuse_block,
                            fuse_resnet_stem, fuse_sequential)
 from .engines import BACKENDS, EngineBackbone, EngineError
-from .export import ExportedBackbone, export_backbone, export_onnx
+from .export import (ENGINE_RUNS, ExportedBackbone, export_backbone,
+                     export_onnx)
 from .fused_conv import FusedConv2d, fold_conv_norm
 from .grid_pool import GridPool
 from .malloc import keep_freed_memory
@@ -15,9 +16,8 @@ from .sparse_blocks import (SparseBasicBlock, SparseBottleneck,
 __all__ = [
     'FusedBasicBlock', 'FusedBottleneck', 'FusedInvertedResidual',
     'fuse_block', 'fuse_resnet_stem', 'fuse_sequential', 'BACKENDS',
-    'EngineBackbone', 'EngineError', 'ExportedBackbone', 'export_backbone',
-    'export_onnx', 'FusedConv2d', 'fold_conv_norm', 'GridPool',
-    'keep_freed_memory',
-    'deploy_backbone', 'sparsify_sar_module', 'SparseBasicBlock',
+    'EngineBackbone', 'EngineError', 'ENGINE_RUNS', 'ExportedBackbone',
+    'export_backbone', 'export_onnx', 'FusedConv2d', 'fold_conv_norm',
+    'GridPool', 'keep_freed_memory', 'deploy_backbone', 'sparsify_sar_module', 'SparseBasicBlock',
     'SparseBottleneck', 'SparseInvertedResidual', 'sparsify_block'
 ]

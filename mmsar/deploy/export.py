@@ -18,10 +18,18 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
-from .engines import EngineBackbone, EngineError, import_engine
+from .engines import (EngineBackbone, EngineError, check_precision,
+                      import_engine)
 from .sparse_patches import traced_residual_scatter
 
 OPSET = 17
+# Named engine runs (as the tools call them): engine, inference precision
+# and how the SAR export adds its residuals (see export_onnx).
+ENGINE_RUNS = {
+    'onnxruntime': ('onnxruntime', 'f32', 'add'),
+    'openvino': ('openvino', 'f32', 'add'),
+    'openvino-bf16': ('openvino', 'bf16', 'update'),
+}
 # The smallest input side: ResNets downsample by 32.
 MIN_SIZE = 32
 
@@ -144,17 +152,25 @@ class ExportedBackbone(nn.Module):
             backbone after ``switch_to_sparse()``.
         backend (str): ``'onnxruntime'`` or ``'openvino'``.
         num_threads (int, optional): Engine threads; default torch's.
+        precision (str): The engine's inference precision (see
+            :class:`EngineBackbone`).
+        residual_scatter (str): As for :func:`export_onnx`.
     """
 
     def __init__(self,
                  backbone: nn.Module,
                  backend: str,
-                 num_threads: Optional[int] = None):
+                 num_threads: Optional[int] = None,
+                 precision: str = 'f32',
+                 residual_scatter: str = 'add'):
         super().__init__()
         import_engine(backend)
+        check_precision(backend, precision)
         self.backbone = backbone.eval()
         self.backend = backend
         self.num_threads = num_threads or torch.get_num_threads()
+        self.precision = precision
+        self.residual_scatter = residual_scatter
         self._engines: Dict[Tuple[int, ...], EngineBackbone] = {}
         self._work_dir = tempfile.TemporaryDirectory()
 
@@ -165,8 +181,10 @@ class ExportedBackbone(nn.Module):
             check_shape(key[2:])
             path = osp.join(self._work_dir.name,
                             'x'.join(map(str, key)) + '.onnx')
-            export_onnx(self.backbone, images.cpu(), path)
+            export_onnx(self.backbone, images.cpu(), path,
+                        residual_scatter=self.residual_scatter)
             self._engines[key] = EngineBackbone(path, self.backend,
-                                                self.num_threads)
+                                                self.num_threads,
+                                                self.precision)
         outputs = self._engines[key](images)
         return tuple(out.to(images.device) for out in outputs)

@@ -53,3 +53,25 @@ def test_backbone_engine_matches_torch(sar_cls_config, checkpoint, tmp_path,
     assert torch.equal(engine.argmax(1), reference.argmax(1))
     # Float rounding: the engine sums in another order (1.0e-4 seen here).
     assert (engine - reference).abs().max() < 1e-3
+
+
+@pytest.mark.slow
+def test_backbone_engine_in_bf16(sar_cls_config, checkpoint, tmp_path,
+                                 toy_data_root, openvino_runs_bf16):
+    """``openvino-bf16`` runs the backbone exported with the update scatter
+    in OpenVINO bf16: scores near torch's, not equal (bf16 rounding); a CPU
+    without bf16 gets a one-line error."""
+    outs = {}
+    for engine in (None, 'openvino-bf16'):
+        outs[engine] = tmp_path / f'{engine}.pkl'
+        extra = ['--backbone-engine', engine] if engine else []
+        result = run('tools/test.py', sar_cls_config, checkpoint,
+                     '--work-dir', tmp_path / str(engine), '--out',
+                     outs[engine], *extra, '--cfg-options', *FAST)
+        if engine and not openvino_runs_bf16:
+            assert result.returncode != 0
+            assert "precision 'bf16' needs" in result.stderr
+            return
+        assert_ok(result)
+    reference, engine = scores(outs[None]), scores(outs['openvino-bf16'])
+    assert 1e-5 < (engine - reference).abs().max() < 5e-2

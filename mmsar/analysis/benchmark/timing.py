@@ -22,17 +22,10 @@ import torch
 import torch.nn as nn
 
 from ...deploy.engines import EngineBackbone, check_precision, import_engine
-from ...deploy.export import export_onnx, relative_error
+from ...deploy.export import ENGINE_RUNS, export_onnx, relative_error
 from ..model_inputs import AnalysisInputError
 from .models import DENSE, STOCK, calibrate_mask_rate
 
-# Engine runs by benchmark backend name: (engine, inference precision, how
-# the SAR export adds its residuals, see mmsar.deploy.export_onnx).
-ENGINE_RUNS = {
-    'onnxruntime': ('onnxruntime', 'f32', 'add'),
-    'openvino': ('openvino', 'f32', 'add'),
-    'openvino-bf16': ('openvino', 'bf16', 'update'),
-}
 BACKENDS = ('torch', ) + tuple(ENGINE_RUNS)
 # Pause (s) after each timed forward. torch's OpenMP workers keep spinning
 # for about 10 ms after a parallel region (measured here: 7.6 ms of CPU in
