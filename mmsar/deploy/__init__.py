@@ -18,6 +18,7 @@ __all__ = [
     'fuse_block', 'fuse_resnet_stem', 'fuse_sequential', 'BACKENDS',
     'EngineBackbone', 'EngineError', 'ENGINE_RUNS', 'ExportedBackbone',
     'export_backbone', 'export_onnx', 'FusedConv2d', 'fold_conv_norm',
-    'GridPool', 'keep_freed_memory', 'deploy_backbone', 'sparsify_sar_module', 'SparseBasicBlock',
-    'SparseBottleneck', 'SparseInvertedResidual', 'sparsify_block'
+    'GridPool', 'keep_freed_memory', 'deploy_backbone',
+    'sparsify_sar_module', 'SparseBasicBlock', 'SparseBottleneck',
+    'SparseInvertedResidual', 'sparsify_block'
 ]
