@@ -27,6 +27,7 @@ from typing import Iterator, List, NamedTuple, Optional, Tuple
 import torch
 from torch import Tensor
 
+from ..utils.args import check_choice
 from ..utils.patch_grid import cell_bounds
 from ..utils.tracing import static_shape
 
@@ -42,9 +43,7 @@ _traced_residual_scatter = ['add']
 def traced_residual_scatter(kind: str) -> Iterator[None]:
     """Within this context, traced refine blocks add their residuals by
     ``kind`` (one of :data:`RESIDUAL_SCATTERS`); eager mode is unchanged."""
-    if kind not in RESIDUAL_SCATTERS:
-        raise ValueError(f'unknown residual scatter {kind!r}; allowed: '
-                         f'{", ".join(RESIDUAL_SCATTERS)}')
+    check_choice('residual scatter', kind, RESIDUAL_SCATTERS)
     previous = _traced_residual_scatter[0]
     _traced_residual_scatter[0] = kind
     try:

@@ -8,7 +8,7 @@ and a resumed run, all follow the same curve.
 """
 import math
 
-from ..models.utils.args import check_choice
+from ..utils.args import check_choice
 
 TARGET_SCHEDULES = ('step', 'constant', 'linear')
 MASK_SAMPLINGS = ('gumbel', 'tempered')

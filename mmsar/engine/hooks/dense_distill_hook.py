@@ -9,8 +9,8 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS, MODELS
 from torch import Tensor, nn
 
-from ...models.utils.args import check_choice
 from ...models.utils.dense_to_sar import load_dense_weights
+from ...utils.args import check_choice
 from ..schedules import check_loss_weight
 
 TARGETS = ('logits', 'features')

@@ -11,8 +11,8 @@ from torch import Tensor, nn
 
 from ...models.layers.gated_residual import check_mask_gradient
 from ...models.utils import find_sar_backbones
-from ...models.utils.args import check_choice
 from ...models.utils.mask_record import MaskRecord
+from ...utils.args import check_choice
 from ..schedules import (check_loss_weight, check_mask_sampling,
                          check_target_schedule, check_temperature,
                          gumbel_temperature, mask_noise_scale, target_rate)

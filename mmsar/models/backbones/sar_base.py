@@ -3,10 +3,10 @@ from typing import List, Optional
 
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ...utils.args import invalid_argument
 from ..layers.gated_residual import check_mask_gradient
 from ..layers.region_selection import RegionSelection
 from ..layers.sar_module import SARModule
-from ..utils.args import invalid_argument
 from ..utils.mask_record import MaskRecord
 
 

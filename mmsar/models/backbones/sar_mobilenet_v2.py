@@ -7,10 +7,10 @@ from mmengine.registry import MODELS
 from mmengine.utils import is_tuple_of
 from torch import Tensor
 
+from ...utils.args import invalid_argument
 from ..layers.inverted_residual import InvertedResidual
 from ..layers.region_selection import INIT_ON_LOGIT_GAP
 from ..layers.sar_module import SARModule, check_stage_options
-from ..utils.args import invalid_argument
 from .sar_base import SARBackboneMixin
 
 

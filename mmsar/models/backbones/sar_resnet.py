@@ -10,10 +10,10 @@ from mmengine.registry import MODELS
 from torch import Tensor
 
 from ...deploy.sar import deploy_backbone
+from ...utils.args import invalid_argument as _invalid
 from ..layers.region_selection import INIT_ON_LOGIT_GAP
 from ..layers.res_blocks import BasicBlock, Bottleneck, make_shortcut
 from ..layers.sar_module import SARModule, check_stage_options
-from ..utils.args import invalid_argument as _invalid
 from .sar_base import SARBackboneMixin
 
 

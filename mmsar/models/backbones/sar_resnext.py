@@ -3,8 +3,8 @@ from typing import Optional
 
 from mmengine.registry import MODELS
 
+from ...utils.args import invalid_argument
 from ..layers.res_blocks import Bottleneck
-from ..utils.args import invalid_argument
 from .sar_resnet import SARResNet, SARResNetCifar
 
 

@@ -19,7 +19,7 @@ import torch.nn as nn
 from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ..utils.args import check_choice
+from ...utils.args import check_choice
 
 MASK_GRADIENTS = ('masked', 'unmasked')
 

@@ -7,7 +7,7 @@ from mmcv.cnn import build_norm_layer
 from mmengine.model import BaseModule
 from torch import Tensor
 
-from ..utils.args import invalid_argument
+from ...utils.args import invalid_argument
 
 # Default initial bias gap between the "on" and "off" logits. Any positive
 # gap makes every mask start at 1 in eval mode (the paper: "each region

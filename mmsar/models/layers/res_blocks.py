@@ -15,7 +15,7 @@ from mmcv.cnn import build_conv_layer, build_norm_layer
 from mmengine.model import BaseModule
 from torch import Tensor
 
-from ..utils.args import invalid_argument
+from ...utils.args import invalid_argument
 from ...utils.patch_grid import apply_group_masks
 from .gated_residual import GatedResidualMixin
 

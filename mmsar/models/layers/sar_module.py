@@ -8,8 +8,8 @@ from mmengine.model import BaseModule, ModuleList
 from torch import Tensor
 
 from ...deploy.sar import sparsify_sar_module
+from ...utils.args import invalid_argument
 from ...utils.patch_grid import upsample_masks, upsample_nearest
-from ..utils.args import invalid_argument
 from ..utils.mask_record import MaskRecord
 from .region_selection import INIT_ON_LOGIT_GAP, RegionSelection, fixed_masks
 from .res_blocks import BasicBlock, make_shortcut

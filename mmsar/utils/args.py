@@ -1,4 +1,5 @@
-"""Errors for bad arguments, in one wording each."""
+"""Errors for bad arguments, in one wording each (models, hooks and the
+deployment path alike)."""
 from typing import Sequence
 
 
