@@ -166,6 +166,13 @@ class FusedConv2d(nn.Module):
         self._packed.clear()
         return super()._apply(fn, *args, **kwargs)
 
+    def __getstate__(self) -> dict:
+        # Packed weights are opaque oneDNN tensors that cannot be pickled
+        # (to another process, or by deepcopy); they are packed again on
+        # first use.
+        state = super().__getstate__()
+        return dict(state, _packed=OrderedDict())
+
     def forward(self, x: Tensor, residual: Optional[Tensor] = None) -> Tensor:
         """Convolve x (N, C_in, H, W); ``residual`` is (N, C_out, H', W').
 

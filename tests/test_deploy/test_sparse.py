@@ -1,5 +1,6 @@
 """The patch-sparse path equals the masked (training-paradigm) eval forward."""
 import copy
+import pickle
 
 import pytest
 import torch
@@ -154,6 +155,26 @@ def test_fused_conv_packs_per_shape_and_thread_count():
                                    ((2, 16, 12, 12), 1)]
     for out in outputs:
         assert_close(out, conv(x).detach())
+
+
+def test_deployed_model_pickles_after_use():
+    """Packed oneDNN weights cannot be pickled; a deployed model that has
+    run is still pickled (to a benchmark worker) and copied, packs again
+    where it runs, and computes the same."""
+    model = sar_model(SARResNetCifar, depth=20)
+    model.force_activation_rate(0.5)
+    model.switch_to_sparse()
+    x = torch.randn(2, 3, 32, 32)
+    with torch.inference_mode():
+        ref = model(x)
+        assert any(m._packed for m in model.modules()
+                   if isinstance(m, FusedConv2d))
+        for clone in (pickle.loads(pickle.dumps(model)),
+                      copy.deepcopy(model)):
+            assert not any(m._packed for m in clone.modules()
+                           if isinstance(m, FusedConv2d))
+            for out, expected in zip(clone(x), ref):
+                assert torch.equal(out, expected)
 
 
 R50 = (SARResNet, dict(depth=50, out_indices=(0, 1, 2, 3)))
