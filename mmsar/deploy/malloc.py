@@ -3,6 +3,9 @@ path); the benchmark applies it to every model alike."""
 import ctypes
 import ctypes.util
 
+# Whether keep_freed_memory() succeeded in this process.
+_applied = [False]
+
 
 def keep_freed_memory() -> bool:
     """Stop glibc from returning freed memory to the OS and from serving
@@ -22,8 +25,15 @@ def keep_freed_memory() -> bool:
     try:
         libc = ctypes.CDLL(ctypes.util.find_library('c'))
         m_trim_threshold, m_mmap_max = -1, -4
-        return bool(
+        _applied[0] = bool(
             libc.mallopt(m_trim_threshold, 2**30)
             and libc.mallopt(m_mmap_max, 0))
     except (OSError, AttributeError, TypeError):
-        return False
+        pass
+    return _applied[0]
+
+
+def freed_memory_kept() -> bool:
+    """:func:`keep_freed_memory` has succeeded in this process (worker
+    processes of the benchmark copy the setting of their parent)."""
+    return _applied[0]

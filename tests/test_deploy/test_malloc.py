@@ -45,3 +45,15 @@ def test_freed_memory_is_reused_without_page_faults():
     # ones variously), then the map reuses resident pages: at most one of
     # the last rounds faults (none in every run seen).
     assert sum(faults_per_round(True)[-SETTLED:]) <= map_pages
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith('linux'), reason='glibc malloc only')
+def test_the_setting_is_recorded_for_worker_processes():
+    script = """
+from mmsar.deploy.malloc import freed_memory_kept, keep_freed_memory
+assert not freed_memory_kept()
+assert keep_freed_memory()
+assert freed_memory_kept()
+"""
+    subprocess.run([sys.executable, '-c', script], check=True)
