@@ -1,15 +1,19 @@
 """The benchmark tool runs end to end; no timing is asserted."""
 import json
+import os
 import time
 
 import pytest
 import torch
+import torch.nn as nn
 from tests.tool_runner import assert_ok, assert_one_line_error, run
 
 from mmsar.analysis.benchmark import (DENSE, calibrate_mask_rate,
                                       format_profile, layer_type,
-                                      profile_layer_types, time_interleaved)
-from mmsar.analysis.benchmark.timing import SETTLE_SECONDS
+                                      profile_layer_types, time_in_processes,
+                                      time_interleaved)
+from mmsar.analysis.benchmark.runners import (SETTLE_SECONDS, EngineRunner,
+                                              TorchRunner)
 
 TINY_CONFIG = """
 custom_imports = dict(imports=['mmsar'], allow_failed_imports=False)
@@ -64,6 +68,26 @@ def test_benchmark_tool_times_every_backend(openvino_runs_bf16, tmp_path):
     # rounding may flip cells near the threshold: no bound here).
     assert set(errors) == set(engines)
     assert max(errors['onnxruntime'], errors['openvino']) <= 1e-4
+
+
+@pytest.mark.slow
+def test_benchmark_tool_times_models_in_processes(tmp_path):
+    config = tmp_path / 'tiny.py'
+    config.write_text(TINY_CONFIG)
+    out_dir = tmp_path / 'out'
+    result = run('tools/analysis/benchmark.py', config, '--rate', 0.5,
+                 '--threads', 1, '--shape', 64, 64, '--runs', 2, '--warmup', 1,
+                 '--backends', 'torch', 'onnxruntime', '--isolation',
+                 'processes', '--out-dir', out_dir)
+    assert_ok(result)
+    assert 'cpu, processes]' in result.stdout
+    assert result.stdout.count('ratio vs best dense engine: ') == 1
+    record = json.loads((out_dir / 'benchmark.json').read_text())['records'][0]
+    assert record['isolation'] == 'processes'
+    assert len(record['ms']) == 5 and min(record['ms'].values()) > 0
+    assert record['max_rel_err']['onnxruntime'] <= 1e-4
+    assert (out_dir / 'benchmark.md').read_text().startswith(
+        'Models timed each alone in a process of its own')
 
 
 def test_benchmark_tool_rejects_an_unknown_backend(tmp_path):
@@ -135,6 +159,51 @@ def test_interleaved_timing_lets_each_pool_settle():
     gaps = [later - earlier for (_, earlier), (_, later) in zip(
         events, events[1:])]
     assert min(gaps) >= SETTLE_SECONDS
+
+
+class LoggedForward(nn.Module):
+    """Appends (name, process id, start, end) of each forward to a file."""
+
+    def __init__(self, name: str, log: str):
+        super().__init__()
+        self.name, self.log = name, log
+
+    def forward(self, x):
+        start = time.time()
+        time.sleep(0.005)
+        with open(self.log, 'a') as f:
+            f.write(f'{self.name} {os.getpid()} {start} {time.time()}\n')
+        return x
+
+
+def test_processes_time_each_model_alone_in_turns(tmp_path):
+    log = str(tmp_path / 'log')
+    runners = {n: TorchRunner(LoggedForward(n, log)) for n in ('a', 'b')}
+    times = time_in_processes(runners, torch.zeros(1), num_threads=1,
+                              runs=4, warmup=1, rounds=2)
+    assert {name: len(t) for name, t in times.items()} == {'a': 4, 'b': 4}
+    events = [line.split() for line in open(log)]
+    # Warm-up forwards open each worker's first turn; blocks of 2 then.
+    assert [name for name, *_ in events] == list('aaabbbaabb')
+    pids = {name: {pid for n, pid, *_ in events if n == name}
+            for name in 'ab'}
+    assert all(len(p) == 1 for p in pids.values())
+    assert pids['a'] != pids['b'] and str(os.getpid()) not in (
+        pids['a'] | pids['b'])
+    # One forward at a time.
+    spans = sorted((float(start), float(end)) for *_, start, end in events)
+    assert all(end <= next_start
+               for (_, end), (next_start, _) in zip(spans, spans[1:]))
+
+
+def test_processes_report_a_runner_that_fails_in_its_worker(tmp_path):
+    runners = {'dense onnxruntime': EngineRunner(
+        str(tmp_path / 'missing.onnx'), 'onnxruntime', 1)}
+    with pytest.raises(RuntimeError,
+                       match='dense onnxruntime failed in its process: '
+                       'EngineError: onnxruntime cannot load'):
+        time_in_processes(runners, torch.zeros(1, 3, 8, 8), 1, runs=1,
+                          warmup=0)
 
 
 def test_record_keeps_the_f32_ratio_apart_from_bf16():

@@ -20,9 +20,10 @@ if '--no-malloc-tuning' not in sys.argv:
 import torch  # noqa: E402
 
 from mmsar.analysis.benchmark import (  # noqa: E402
-    BACKENDS, DENSE, STOCK, benchmark, build_backbones, calibrate_mask_rate,
-    check_backends, format_profiles, is_exact, keep_freed_memory,
-    profile_layer_types, profile_onnxruntime_ops, write_results)
+    BACKENDS, DENSE, ISOLATIONS, STOCK, benchmark, build_backbones,
+    calibrate_mask_rate, check_backends, format_profiles, is_exact,
+    keep_freed_memory, profile_layer_types, profile_onnxruntime_ops,
+    write_results)
 from mmsar.analysis.model_inputs import AnalysisInputError  # noqa: E402
 from mmsar.deploy.engines import EngineError  # noqa: E402
 from mmsar.deploy.export import export_onnx  # noqa: E402
@@ -50,6 +51,13 @@ def parse_args():
         help=f'where SAR and the dense ResNet run, some of {BACKENDS} '
         '(openvino-bf16: OpenVINO in bf16, not exact)')
     parser.add_argument('--runs', type=int, default=30, help='timed rounds')
+    parser.add_argument(
+        '--isolation',
+        default='interleaved',
+        choices=ISOLATIONS,
+        help='interleaved: every model in this process, run by run; '
+        'processes (the cross-check): each model alone in a process of its '
+        'own, the processes taking turns in three rounds (CPU)')
     parser.add_argument('--warmup', type=int, default=5)
     parser.add_argument(
         '--profile',
@@ -103,14 +111,14 @@ def main():
         backbones = build_backbones(args.config, args.checkpoint)
         records = benchmark(backbones, args.rate, args.threads, args.shape,
                             args.batch, args.device, args.runs, args.warmup,
-                            args.backends)
+                            args.backends, args.isolation)
     except (AnalysisInputError, EngineError) as error:
         raise SystemExit(f'error: {error}')
     for r in records:
         times = ', '.join(f'{k} {ms:.2f} ms' for k, ms in r['ms'].items())
         print(f"[threads={r['threads']} rate={r['rate']:.2f} "
               f"input={r['batch']}x3x{r['shape'][0]}x{r['shape'][1]} "
-              f"{r['device']}] {times}")
+              f"{r['device']}, {r['isolation']}] {times}")
         if 'ratio_vs_dense' in r:
             print(f"ratio vs optimised dense: {r['ratio_vs_dense']:.3f}")
         print(f"ratio vs stock dense: {r['ratio_vs_stock']:.3f}")

@@ -5,10 +5,16 @@ from typing import Dict, List, Optional
 
 from ...visualization.latency_plot import plot_ratios
 
+ISOLATION_WORDS = dict(
+    interleaved='in one process, interleaved run by run',
+    processes='each alone in a process of its own, the processes taking '
+    'turns')
+
 
 def format_table(records: List[dict]) -> str:
     """A markdown table of benchmark records: every runner's median (ms)
-    and the ratios of the fastest SAR backend."""
+    and the ratios of the fastest SAR backend, under a line that says how
+    the models were timed."""
     runners = list(records[0]['ms'])
     sar_runners = [k for k in runners if k.startswith('SAR@')]
     # One column per SAR backend: the rate is a column of its own.
@@ -18,7 +24,11 @@ def format_table(records: List[dict]) -> str:
             [f'SAR {c} (ms)' for c in columns] + [f'{k} (ms)' for k in others]
             + ['ratio vs best dense', 'f32 ratio vs best f32 dense',
                'ratio vs stock'])
-    lines = ['| ' + ' | '.join(head) + ' |', '|---' * len(head) + '|']
+    isolation = records[0]['isolation']
+    lines = [
+        f'Models timed {ISOLATION_WORDS[isolation]}.', '',
+        '| ' + ' | '.join(head) + ' |', '|---' * len(head) + '|'
+    ]
     for r in records:
         times = [
             r['ms'][f"SAR@{r['rate']:g} {c}"] for c in columns

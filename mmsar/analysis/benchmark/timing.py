@@ -1,7 +1,8 @@
 """Latency of a SAR backbone against the dense ResNet it replaces.
 
 Every model runs in one process, interleaved run by run so that load
-changes hit all of them alike: the SAR backbone after
+changes hit all of them alike (or, as a cross-check, each alone in a
+process of its own, :mod:`.processes`): the SAR backbone after
 :meth:`~mmsar.models.SARResNet.switch_to_sparse` (per backend: torch, or
 exported to ONNX Runtime / OpenVINO), the dense ResNet of the same depth
 after the same torch deployment (:func:`mmsar.deploy.deploy_backbone`,
@@ -21,17 +22,18 @@ from typing import Callable, Dict, List, Sequence
 import torch
 import torch.nn as nn
 
-from ...deploy.engines import EngineBackbone, check_precision, import_engine
+from ...deploy.engines import check_precision, import_engine
 from ...deploy.export import ENGINE_RUNS, export_onnx, relative_error
+from ...utils.args import check_choice
 from ..model_inputs import AnalysisInputError
 from .models import DENSE, STOCK, calibrate_mask_rate
+from .processes import time_in_processes
+from .runners import SETTLE_SECONDS, EngineRunner, Runner, TorchRunner
 
 BACKENDS = ('torch', ) + tuple(ENGINE_RUNS)
-# Pause (s) after each timed forward. torch's OpenMP workers keep spinning
-# for about 10 ms after a parallel region (measured here: 7.6 ms of CPU in
-# the 200 ms after a 2-thread conv, none after a 10 ms pause); without the
-# pause that spin runs into the next model's time, an engine's on 2 cores.
-SETTLE_SECONDS = 0.02
+# How the models share the machine: 'interleaved', all in this process,
+# round by round; 'processes', each alone in a worker process of its own.
+ISOLATIONS = ('interleaved', 'processes')
 
 
 def _synchronize(device: torch.device) -> None:
@@ -110,12 +112,27 @@ def check_backends(backends: Sequence[str]) -> None:
         check_precision(engine, precision)
 
 
-def _engine(files: Dict[tuple, str], model: str, backend: str,
-            num_threads: int) -> EngineBackbone:
+def _engine_runner(files: Dict[tuple, str], model: str, backend: str,
+                   num_threads: int) -> EngineRunner:
     """The engine run of ``backend`` on the export of ``model``."""
-    engine, precision, scatter = ENGINE_RUNS[backend]
+    scatter = ENGINE_RUNS[backend][2]
     path = files[(model, None if model == STOCK else scatter)]
-    return EngineBackbone(path, engine, num_threads, precision)
+    return EngineRunner(path, backend, num_threads)
+
+
+def _runners(models: Dict[str, nn.Module], files: Dict[tuple, str],
+             engines: Sequence[str], rates: Sequence[float],
+             num_threads: int) -> Dict[str, Runner]:
+    """Every model timed at one thread count, by runner name: the torch
+    ``models`` and, per engine run, SAR at each rate and the dense ResNet."""
+    runners = {k: TorchRunner(m) for k, m in models.items()}
+    for backend in engines:
+        for rate in rates:
+            runners[sar_name(rate, backend)] = _engine_runner(
+                files, sar_name(rate, 'torch'), backend, num_threads)
+        runners[dense_name(backend)] = _engine_runner(files, STOCK, backend,
+                                                      num_threads)
+    return runners
 
 
 def _runner(model: Callable, images: torch.Tensor) -> Callable:
@@ -130,7 +147,8 @@ def benchmark(backbones: Dict[str, nn.Module],
               device: str = 'cpu',
               runs: int = 30,
               warmup: int = 5,
-              backends: Sequence[str] = ('torch', )) -> List[dict]:
+              backends: Sequence[str] = ('torch', ),
+              isolation: str = 'interleaved') -> List[dict]:
     """Median latencies and ratios of the sparse SAR backbone.
 
     Args:
@@ -140,12 +158,17 @@ def benchmark(backbones: Dict[str, nn.Module],
         threads (Sequence[int]): Thread counts of torch and the engines.
         shape (Sequence[int]): Input (H, W).
         batch (int): Batch size.
-        device (str): ``'cpu'`` or ``'cuda'`` (torch only).
+        device (str): ``'cpu'`` or ``'cuda'`` (torch only, interleaved).
         runs (int): Timed rounds; warm-up rounds come first.
         backends (Sequence[str]): Any of ``torch``, ``onnxruntime``,
             ``openvino`` (f32) and ``openvino-bf16`` (OpenVINO's bf16
             inference, not exact: compared with f32 torch in
             ``max_rel_err``); SAR and the dense ResNet run on each.
+        isolation (str): ``'interleaved'``: every model in this process,
+            run by run (:func:`time_interleaved`); ``'processes'``: each
+            model alone in a worker process of its own, the workers taking
+            turns (:func:`~.processes.time_in_processes`), the
+            cross-check.
 
     Returns:
         list[dict]: One record per (threads, rate): ``ms`` (median per
@@ -159,10 +182,12 @@ def benchmark(backbones: Dict[str, nn.Module],
         torch.
     """
     check_backends(backends)
+    check_choice('isolation', isolation, ISOLATIONS)
     engines = [b for b in backends if b != 'torch']
-    if engines and device != 'cpu':
-        raise AnalysisInputError(f'the engines {engines} run on the CPU, '
-                                 f'not {device}')
+    if device != 'cpu' and (engines or isolation != 'interleaved'):
+        raise AnalysisInputError(
+            f'only interleaved torch models run on {device}; got backends '
+            f'{list(backends)} and isolation {isolation!r}')
     images = torch.randn(batch, 3, *shape)
     models = _torch_models(backbones, rates, images)
     with tempfile.TemporaryDirectory() as work_dir:
@@ -176,33 +201,34 @@ def benchmark(backbones: Dict[str, nn.Module],
         if 'torch' not in backends:
             models = {STOCK: models[STOCK]}
         device = torch.device(device)
-        x = images.to(device)
-        runners = {k: _runner(m.to(device), x) for k, m in models.items()}
+        models = {k: m.to(device) for k, m in models.items()}
         records = []
         for num_threads in threads:
             torch.set_num_threads(num_threads)
-            engine_runners, errors = {}, {}
-            for backend in engines:
-                for rate in rates:
-                    engine = _engine(files, sar_name(rate, 'torch'), backend,
-                                     num_threads)
-                    engine_runners[sar_name(rate, backend)] = _runner(
-                        engine, images)
-                    errors[sar_name(rate, backend)] = relative_error(
-                        engine(images), references[rate])
-                engine_runners[dense_name(backend)] = _runner(
-                    _engine(files, STOCK, backend, num_threads), images)
-            with torch.inference_mode():
-                times = time_interleaved({
-                    **runners,
-                    **engine_runners
-                }, runs, warmup, device)
+            runners = _runners(models, files, engines, rates, num_threads)
+            built = {k: r.build() for k, r in runners.items()}
+            errors = {
+                sar_name(rate, backend): relative_error(
+                    built[sar_name(rate, backend)](images), references[rate])
+                for backend in engines for rate in rates
+            }
+            if isolation == 'processes':
+                del built  # the engines' pools, before the workers start
+                times = time_in_processes(runners, images, num_threads, runs,
+                                          warmup)
+            else:
+                x = images.to(device)
+                with torch.inference_mode():
+                    times = time_interleaved(
+                        {k: _runner(m, x)
+                         for k, m in built.items()}, runs, warmup, device)
             medians = {k: statistics.median(v) for k, v in times.items()}
             records += [
                 _record(medians, errors, backends,
                         dict(threads=num_threads, rate=rate,
                              shape=list(shape), batch=batch,
-                             device=device.type, runs=runs))
+                             device=device.type, runs=runs,
+                             isolation=isolation))
                 for rate in rates
             ]
     return records
