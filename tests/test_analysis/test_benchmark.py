@@ -196,6 +196,21 @@ def test_processes_time_each_model_alone_in_turns(tmp_path):
                for (_, end), (next_start, _) in zip(spans, spans[1:]))
 
 
+class ExitingForward(nn.Module):
+    """A forward that ends its process, as a crash in an engine would."""
+
+    def forward(self, x):
+        os._exit(3)
+
+
+def test_processes_report_a_worker_that_dies():
+    runners = {'a': TorchRunner(nn.Identity()),
+               'crashing': TorchRunner(ExitingForward())}
+    with pytest.raises(RuntimeError,
+                       match='crashing exited in its process with code 3'):
+        time_in_processes(runners, torch.zeros(1), 1, runs=2, warmup=0)
+
+
 def test_processes_report_a_runner_that_fails_in_its_worker(tmp_path):
     runners = {'dense onnxruntime': EngineRunner(
         str(tmp_path / 'missing.onnx'), 'onnxruntime', 1)}

@@ -55,6 +55,16 @@ def _serve(conn, runner, images: torch.Tensor, num_threads: int,
             conn.send(time_forwards(model, images, untimed, timed))
 
 
+def _receive(name: str, process, conn):
+    """The worker's next message; RuntimeError if it has died."""
+    try:
+        return conn.recv()
+    except EOFError:
+        process.join(timeout=30)
+        raise RuntimeError(f'{name} exited in its process with code '
+                           f'{process.exitcode}') from None
+
+
 def _blocks(runs: int, rounds: int) -> List[int]:
     """``runs`` split into at most ``rounds`` nearly equal blocks."""
     rounds = max(1, min(rounds, runs))
@@ -85,7 +95,8 @@ def time_in_processes(runners: Dict[str, Runner],
         dict: The ``runs`` latencies (ms) of each runner.
 
     Raises:
-        RuntimeError: A runner could not be built in its process.
+        RuntimeError: A runner could not be built in its process, or its
+            process died.
     """
     context = multiprocessing.get_context('spawn')
     workers = {}
@@ -98,21 +109,24 @@ def time_in_processes(runners: Dict[str, Runner],
                       freed_memory_kept()),
                 daemon=True)
             process.start()
+            child_conn.close()  # so that a dead worker reads as EOF here
             workers[name] = (process, conn)
-        for name, (_, conn) in workers.items():
-            status = conn.recv()
+        for name, (process, conn) in workers.items():
+            status = _receive(name, process, conn)
             if status != 'ready':
                 raise RuntimeError(f'{name} failed in its process: {status}')
         times = defaultdict(list)
         for index, block in enumerate(_blocks(runs, rounds)):
-            for name, (_, conn) in workers.items():
+            for name, (process, conn) in workers.items():
                 conn.send((warmup if index == 0 else 0, block))
-                times[name] += conn.recv()
+                times[name] += _receive(name, process, conn)
         return dict(times)
     finally:
         for process, conn in workers.values():
-            if process.is_alive():
+            try:
                 conn.send(None)
+            except OSError:  # the worker has gone already
+                pass
             process.join(timeout=30)
             if process.is_alive():
                 process.terminate()
