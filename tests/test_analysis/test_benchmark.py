@@ -98,6 +98,15 @@ def test_benchmark_tool_rejects_an_unknown_backend(tmp_path):
     assert_one_line_error(result, 'unsupported backend', 'tensorrt')
 
 
+def test_benchmark_tool_rejects_processes_on_cuda(tmp_path):
+    config = tmp_path / 'tiny.py'
+    config.write_text(TINY_CONFIG)
+    result = run('tools/analysis/benchmark.py', config, '--device', 'cuda',
+                 '--isolation', 'processes')
+    assert_one_line_error(result, 'only interleaved torch models run on cuda',
+                          "isolation 'processes'")
+
+
 def test_benchmark_tool_rejects_a_config_without_backbone(tmp_path):
     config = tmp_path / 'bad.py'
     config.write_text('model = dict(type="ImageClassifier")\n')
