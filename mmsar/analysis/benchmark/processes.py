@@ -1,13 +1,14 @@
 """Each model timed alone in a process of its own: the cross-check of the
 interleaved timing (:func:`~.timing.time_interleaved`).
 
-In one process the models share the heap, torch's OpenMP pool and the
-engines' thread pools, and an engine pool still busy after its call runs
-into the next model's time. Here every model lives in a spawned worker
-process; the workers take turns, each timing a block of forwards while the
-others wait on their pipes, so only one model computes at a time and none
-shares a pool or a heap with another. Turns are split into rounds so that
-slow phases of the machine fall on every model.
+In one process the models share the heap and torch's OpenMP pool, and the
+engines' thread pools live beside them. Here every model lives in a
+spawned worker process; the workers take turns, each timing a block of
+forwards while the others wait on their pipes, so only one model computes
+at a time and none shares a pool or a heap with another (a pool that
+spins after a call still gets the settle pause after every forward, as in
+the interleaved timing). Turns are split into rounds so that slow phases
+of the machine fall on every model.
 """
 import multiprocessing
 import time
