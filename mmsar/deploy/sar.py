@@ -48,15 +48,20 @@ def sparsify_sar_module(module: nn.Module) -> nn.Module:
 
 
 def _deploy_children(module: nn.Module) -> None:
+    previous = None
     for name, child in module.named_children():
         if hasattr(child, 'switch_to_sparse'):
             # A module that converts itself (a SAR module): duck-typed, so
             # that this package imports no model class.
             child.switch_to_sparse()
         elif is_res_block(child):
-            setattr(module, name, fuse_block(child))
+            # In a Sequential, a block after a block is fed by it alone.
+            fed = isinstance(module, nn.Sequential) and previous is not None \
+                and is_res_block(previous)
+            setattr(module, name, fuse_block(child, reuse_input=fed))
         else:
             _deploy_children(child)
+        previous = child
 
 
 def deploy_backbone(model: nn.Module) -> nn.Module:

@@ -229,20 +229,46 @@ def test_sar_resnet_cifar_learned_masks_sparse_equals_masked():
     assert_close(out, ref)
 
 
-def test_deploy_dense_resnet_equals_stock():
+@pytest.mark.parametrize('depth', [18, 50])
+def test_deploy_dense_resnet_equals_stock(depth):
     from mmpretrain.models import ResNetV1c
     torch.manual_seed(0)
-    model = ResNetV1c(depth=18, out_indices=(0, 3))
+    model = ResNetV1c(depth=depth, out_indices=(0, 1, 2, 3))
     randomize_norms(model)
     model.eval()
     deployed = deploy_backbone(copy.deepcopy(model))
+    # Every block but the first of a stage writes its output over its
+    # input; no stage output is overwritten by the next stage.
+    for layer in deployed.res_layers:
+        blocks = list(getattr(deployed, layer))
+        assert [b.reuse_input for b in blocks] == [False] + [True] * (
+            len(blocks) - 1)
     x = torch.randn(1, 3, 64, 48)
+    x_before = x.clone()
     with torch.no_grad():
         refs = model(x)
     with torch.inference_mode():
         outs = deployed(x)
+    assert torch.equal(x, x_before)
     for out, ref in zip(outs, refs):
         assert_close(out, ref)
+
+
+@pytest.mark.parametrize('relu', [True, False])
+def test_fused_conv_adds_onto_a_reused_residual(relu):
+    torch.manual_seed(0)
+    conv = FusedConv2d(torch.randn(16, 8, 1, 1), torch.randn(16), relu=relu)
+    x = torch.randn(2, 8, 9, 7)
+    residual = torch.randn(2, 16, 9, 7).contiguous(
+        memory_format=torch.channels_last)
+    with torch.inference_mode():
+        fresh = conv(x, residual)
+        kept = residual.clone()
+        assert torch.equal(residual, kept)  # not written without reuse
+        reused = conv(x, residual, reuse_residual=True)
+    assert_close(reused, fresh)
+    # oneDNN accumulated into the residual's memory.
+    assert reused.data_ptr() == residual.data_ptr()
 
 
 @pytest.mark.parametrize('channels, stride, expand_ratio',
