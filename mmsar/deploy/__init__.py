@@ -1,6 +1,6 @@
 """Inference-only conversions (fused dense blocks, patch-sparse SAR) and
 export to the CPU engines (ONNX Runtime, OpenVINO)."""
-from .dense_blocks import (FusedBasicBlock, FusedBottleneck,
+from .dense_blocks import (AvgPoolConv, FusedBasicBlock, FusedBottleneck,
                            FusedInvertedResidual, fuse_block,
                            fuse_resnet_stem, fuse_sequential)
 from .engines import BACKENDS, EngineBackbone, EngineError
@@ -14,7 +14,7 @@ from .sparse_blocks import (SparseBasicBlock, SparseBottleneck,
                             SparseInvertedResidual, sparsify_block)
 
 __all__ = [
-    'FusedBasicBlock', 'FusedBottleneck', 'FusedInvertedResidual',
+    'AvgPoolConv', 'FusedBasicBlock', 'FusedBottleneck', 'FusedInvertedResidual',
     'fuse_block', 'fuse_resnet_stem', 'fuse_sequential', 'BACKENDS',
     'EngineBackbone', 'EngineError', 'ENGINE_RUNS', 'ExportedBackbone',
     'export_backbone', 'export_onnx', 'FusedConv2d', 'fold_conv_norm',

@@ -4,20 +4,64 @@ They accept the blocks of mmsar and of mmpretrain's ResNet (same attribute
 names: ``conv1, norm1, ..., downsample``), so SAR and the dense baseline get
 exactly the same treatment when they are compared.
 """
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
+import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule
 from torch import Tensor
+from torch.nn.modules.utils import _pair
 
 from .fused_conv import FusedConv2d
 
 
-def fuse_sequential(seq: nn.Sequential) -> nn.Sequential:
-    """Fold every conv - norm [- ReLU] run of ``seq``; keep other layers.
+class AvgPoolConv(nn.Module):
+    """A k x k average pool that counts the zero padding (``nn.AvgPool2d``'s
+    default) as a depthwise :class:`FusedConv2d` with weights 1 / k^2:
+    oneDNN runs it 1.1-2x faster than torch's pool on channels-last maps
+    here (3x3/2 over 512 x 100 x 168: 3.3 against 5.7 ms). Traced for
+    export it stays the pool.
+
+    Args:
+        pool (nn.AvgPool2d): The pool; see :meth:`converts`.
+        channels (int): C of its input (N, C, H, W).
+    """
+
+    def __init__(self, pool: nn.AvgPool2d, channels: int):
+        super().__init__()
+        if not self.converts(pool):
+            raise ValueError(f'{pool} is not a depthwise conv')
+        self.pool = pool
+        kernel = _pair(pool.kernel_size)
+        self.conv = FusedConv2d(
+            torch.full((channels, 1, *kernel), 1 / (kernel[0] * kernel[1])),
+            torch.zeros(channels),
+            _pair(pool.stride),
+            _pair(pool.padding),
+            groups=channels)
+
+    @staticmethod
+    def converts(pool: nn.Module) -> bool:
+        """``pool`` is an average pool that equals a depthwise conv."""
+        return (type(pool) is nn.AvgPool2d and pool.count_include_pad
+                and not pool.ceil_mode and pool.divisor_override is None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.pool(x) if torch.jit.is_tracing() else self.conv(x)
+
+
+def fuse_sequential(seq: nn.Sequential,
+                    channels: Optional[int] = None) -> nn.Sequential:
+    """Fold every conv - norm [- ReLU] run of ``seq`` and run its average
+    pools as depthwise convs (:class:`AvgPoolConv`); keep other layers.
 
     Used for shortcuts (``[AvgPool2d,] Conv2d, BatchNorm2d``), width
     alignments and deep stems (a sequence of ``ConvModule``).
+
+    Args:
+        seq (nn.Sequential): The trained layers (eval mode).
+        channels (int, optional): C of the input; a pool before the first
+            conv stays a pool unless it is given or a conv follows.
     """
     layers, children = [], list(seq)
     i = 0
@@ -35,10 +79,28 @@ def fuse_sequential(seq: nn.Sequential) -> nn.Sequential:
                 children[i + 1], nn.ReLU)
             i += relu
             layers.append(FusedConv2d.from_conv(layer, norm, relu=relu))
+        elif AvgPoolConv.converts(layer):
+            if channels is None:
+                channels = _conv_input_channels(children[i + 1:])
+            layers.append(layer if channels is None else AvgPoolConv(
+                layer, channels))
         else:
             layers.append(layer)
+        if isinstance(layers[-1], FusedConv2d):
+            channels = layers[-1].out_channels
+        elif not isinstance(layers[-1], (nn.AvgPool2d, AvgPoolConv, nn.ReLU)):
+            channels = None
         i += 1
     return nn.Sequential(*layers)
+
+
+def _conv_input_channels(layers: List[nn.Module]) -> Optional[int]:
+    """C_in of the first of ``layers`` if it is a conv, else None."""
+    if layers and isinstance(layers[0], ConvModule):
+        return layers[0].conv.in_channels
+    if layers and isinstance(layers[0], nn.Conv2d):
+        return layers[0].in_channels
+    return None
 
 
 def fuse_conv_module(module: ConvModule, **kwargs) -> FusedConv2d:
@@ -57,8 +119,19 @@ def fuse_conv_module(module: ConvModule, **kwargs) -> FusedConv2d:
         **kwargs)
 
 
-def fuse_shortcut(shortcut: Optional[nn.Module]) -> Optional[nn.Module]:
-    return None if shortcut is None else fuse_sequential(shortcut)
+def fuse_shortcut(shortcut: Optional[nn.Module],
+                  channels: Optional[int] = None) -> Optional[nn.Module]:
+    """:func:`fuse_sequential` of a shortcut (or None) whose input has
+    ``channels``."""
+    return None if shortcut is None else fuse_sequential(shortcut, channels)
+
+
+def input_channels(block: nn.Module) -> int:
+    """C_in of a residual block (ResNet's or an inverted residual)."""
+    if hasattr(block, 'conv1'):
+        return block.conv1.in_channels
+    first = block.depthwise if block.expand is None else block.expand
+    return first.conv.in_channels
 
 
 class _FusedResidualBlock(nn.Module):
@@ -73,7 +146,8 @@ class _FusedResidualBlock(nn.Module):
 
     def __init__(self, block: nn.Module, reuse_input: bool = False):
         super().__init__()
-        self.downsample = fuse_shortcut(block.downsample)
+        self.downsample = fuse_shortcut(block.downsample,
+                                        input_channels(block))
         self.reuse_input = reuse_input
 
     def shortcut(self, x: Tensor) -> Tuple[Tensor, bool]:

@@ -4,7 +4,8 @@ oneDNN weights, fused epilogues); SAR refine blocks become patch-sparse."""
 import torch.nn as nn
 from mmengine.model import ModuleList
 
-from .dense_blocks import fuse_block, fuse_resnet_stem, fuse_shortcut
+from .dense_blocks import (AvgPoolConv, fuse_block, fuse_resnet_stem,
+                           fuse_shortcut, input_channels)
 from .fused_conv import FusedConv2d
 from .grid_pool import GridPool
 from .sparse_blocks import sparsify_block
@@ -23,13 +24,17 @@ def sparsify_sar_module(module: nn.Module) -> nn.Module:
     (what :meth:`~mmsar.models.layers.SARModule.switch_to_sparse` calls).
 
     Base blocks, width alignments and the region-selection convs are fused
-    (the latter ungrouped, :meth:`FusedConv2d.ungrouped`);
+    (the latter ungrouped, :meth:`FusedConv2d.ungrouped`), average pools
+    run as depthwise convs (:class:`AvgPoolConv`);
     refine blocks become :class:`SparseBottleneck` / :class:`SparseBasicBlock`
     / :class:`SparseInvertedResidual` that take cell masks; the fusion blends
     channels-last (:class:`ChannelsLastBlend`); the selectors' pooling
     becomes a :class:`GridPool` that exports at any map size.
     """
     module.eval()
+    if module.base_blocks and AvgPoolConv.converts(module.base_pool):
+        module.base_pool = AvgPoolConv(module.base_pool,
+                                       input_channels(module.base_blocks[0]))
     module.base_blocks = ModuleList(fuse_block(b) for b in module.base_blocks)
     # Each refine block but the first is fed by the previous one alone.
     module.refine_blocks = ModuleList(

@@ -21,7 +21,7 @@ import torch.nn as nn
 from torch import Tensor
 
 from ..utils.tracing import static_shape
-from .dense_blocks import fuse_conv_module, fuse_shortcut
+from .dense_blocks import fuse_conv_module, fuse_shortcut, input_channels
 from .fused_conv import FusedConv2d, RowLinear
 from .sparse_patches import (GroupPlan, PatchGeometry, add_rows,
                              entry_table, patch_geometry, plan_group,
@@ -91,7 +91,8 @@ class _SparseRefineBlock(nn.Module):
     def __init__(self, block: nn.Module, reuse_input: bool = False):
         super().__init__()
         self.groups = block.groups
-        self.downsample = fuse_shortcut(block.downsample)
+        self.downsample = fuse_shortcut(block.downsample,
+                                        input_channels(block))
         self.reuse_input = reuse_input
 
     def group_residual(self, group: int, x: Tensor, x_rows: Tensor,

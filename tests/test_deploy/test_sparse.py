@@ -2,13 +2,15 @@
 import copy
 import pickle
 
+import onnx
 import pytest
 import torch
 import torch.nn as nn
 from sparse_testing import assert_close, randomize_norms, sar_model
 
-from mmsar.deploy import (FusedConv2d, SparseInvertedResidual,
-                          deploy_backbone, sparsify_block)
+from mmsar.deploy import (AvgPoolConv, FusedConv2d, SparseInvertedResidual,
+                          deploy_backbone, export_onnx, fuse_sequential,
+                          sparsify_block)
 from mmsar.models import (SARMobileNetV2, SARResNet, SARResNetCifar,
                           SARResNeXt, SARResNeXtCifar, SARWideResNet)
 from mmsar.models.layers import (BasicBlock, Bottleneck, InvertedResidual,
@@ -209,6 +211,12 @@ def test_sar_backbones_sparse_equal_masked(backbone, size, rate):
     assert [r.masks.mean() for r in sparse.mask_records] == [
         r.masks.mean() for r in model.mask_records
     ]
+    # Every average pool (shortcuts, base branches) runs as a conv.
+    converted = [m.pool for m in sparse.modules() if isinstance(m, AvgPoolConv)]
+    assert converted
+    assert all(
+        any(m is pool for pool in converted) for m in sparse.modules()
+        if type(m) is nn.AvgPool2d)
 
 
 def test_sar_resnet_cifar_learned_masks_sparse_equals_masked():
@@ -252,6 +260,41 @@ def test_deploy_dense_resnet_equals_stock(depth):
     assert torch.equal(x, x_before)
     for out, ref in zip(outs, refs):
         assert_close(out, ref)
+
+
+@pytest.mark.parametrize('kernel, stride, padding', [(3, 2, 1), (2, 2, 0),
+                                                     (3, 1, 1)])
+def test_avg_pool_conv_equals_the_pool(kernel, stride, padding, tmp_path):
+    pool = nn.AvgPool2d(kernel, stride, padding)
+    conv = AvgPoolConv(pool, 6)
+    x = torch.randn(2, 6, 13, 10).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        out = conv(x)
+    assert_close(out, pool(x))
+
+    class Features(nn.Module):  # a backbone's tuple of outputs
+
+        def forward(self, images):
+            return (conv(images), )
+
+    # Exported, it stays the pool.
+    export_onnx(Features(), x, str(tmp_path / 'pool.onnx'))
+    ops = [n.op_type for n in onnx.load(str(tmp_path / 'pool.onnx')).graph.node]
+    assert ops == ['AveragePool']
+
+
+def test_fuse_sequential_converts_only_pools_that_are_convs():
+    pool, conv = nn.AvgPool2d(3, 2, 1), nn.Conv2d(4, 8, 1)
+    fused = fuse_sequential(nn.Sequential(pool, conv))
+    assert isinstance(fused[0], AvgPoolConv)  # C from the next conv
+    assert fused[0].conv.weight.shape == (4, 1, 3, 3)
+    alone = fuse_sequential(nn.Sequential(pool))
+    assert alone[0] is pool  # C unknown
+    assert isinstance(fuse_sequential(nn.Sequential(pool), 4)[0],
+                      AvgPoolConv)
+    for other in (nn.AvgPool2d(2, 2, ceil_mode=True),
+                  nn.AvgPool2d(2, 2, count_include_pad=False, padding=1)):
+        assert fuse_sequential(nn.Sequential(other, conv))[0] is other
 
 
 @pytest.mark.parametrize('relu', [True, False])
