@@ -14,11 +14,11 @@ from .sparse_blocks import (SparseBasicBlock, SparseBottleneck,
                             SparseInvertedResidual, sparsify_block)
 
 __all__ = [
-    'AvgPoolConv', 'FusedBasicBlock', 'FusedBottleneck', 'FusedInvertedResidual',
-    'fuse_block', 'fuse_resnet_stem', 'fuse_sequential', 'BACKENDS',
-    'EngineBackbone', 'EngineError', 'ENGINE_RUNS', 'ExportedBackbone',
-    'export_backbone', 'export_onnx', 'FusedConv2d', 'fold_conv_norm',
-    'GridPool', 'keep_freed_memory', 'deploy_backbone',
-    'sparsify_sar_module', 'SparseBasicBlock', 'SparseBottleneck',
-    'SparseInvertedResidual', 'sparsify_block'
+    'AvgPoolConv', 'FusedBasicBlock', 'FusedBottleneck',
+    'FusedInvertedResidual', 'fuse_block', 'fuse_resnet_stem',
+    'fuse_sequential', 'BACKENDS', 'EngineBackbone', 'EngineError',
+    'ENGINE_RUNS', 'ExportedBackbone', 'export_backbone', 'export_onnx',
+    'FusedConv2d', 'fold_conv_norm', 'GridPool', 'keep_freed_memory',
+    'deploy_backbone', 'sparsify_sar_module', 'SparseBasicBlock',
+    'SparseBottleneck', 'SparseInvertedResidual', 'sparsify_block'
 ]

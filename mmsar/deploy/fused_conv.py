@@ -200,12 +200,15 @@ class FusedConv2d(nn.Module):
                 return torch.ops.mkldnn._convolution_pointwise(
                     x, *args, attr, scalars, None)
             residual = residual.contiguous(memory_format=CHANNELS_LAST)
-            unary = None if attr == 'none' else attr
+            # After an add oneDNN fuses ReLU only; ReLU6 runs in place.
+            unary = 'relu' if self.relu else None
             if reuse_residual:
-                return torch.ops.mkldnn._convolution_pointwise_(
-                    residual, x, *args, 'add', None, unary, scalars, None)
-            return torch.ops.mkldnn._convolution_pointwise(
-                x, residual, *args, 'add', None, unary, scalars, None)
+                out = torch.ops.mkldnn._convolution_pointwise_(
+                    residual, x, *args, 'add', None, unary, [None], None)
+            else:
+                out = torch.ops.mkldnn._convolution_pointwise(
+                    x, residual, *args, 'add', None, unary, [None], None)
+            return out.clamp_(0, 6) if self.relu6 else out
         out = F.conv2d(x, self.weight, self.bias, self.stride, self.padding,
                        self.dilation, self.groups)
         if residual is not None:

@@ -97,7 +97,8 @@ def test_plan_skips_empty_cells_and_unselected_masks():
 
 @pytest.mark.parametrize('relu, relu6, residual', [(True, False, True),
                                                    (False, False, False),
-                                                   (False, True, False)])
+                                                   (False, True, False),
+                                                   (False, True, True)])
 def test_fused_conv_matches_conv_norm(relu, relu6, residual):
     torch.manual_seed(0)
     conv = nn.Conv2d(8, 16, 3, padding=1, groups=2, bias=False)
@@ -212,7 +213,9 @@ def test_sar_backbones_sparse_equal_masked(backbone, size, rate):
         r.masks.mean() for r in model.mask_records
     ]
     # Every average pool (shortcuts, base branches) runs as a conv.
-    converted = [m.pool for m in sparse.modules() if isinstance(m, AvgPoolConv)]
+    converted = [
+        m.pool for m in sparse.modules() if isinstance(m, AvgPoolConv)
+    ]
     assert converted
     assert all(
         any(m is pool for pool in converted) for m in sparse.modules()
@@ -267,7 +270,8 @@ def test_deploy_dense_resnet_equals_stock(depth):
 def test_avg_pool_conv_equals_the_pool(kernel, stride, padding, tmp_path):
     pool = nn.AvgPool2d(kernel, stride, padding)
     conv = AvgPoolConv(pool, 6)
-    x = torch.randn(2, 6, 13, 10).contiguous(memory_format=torch.channels_last)
+    x = torch.randn(2, 6, 13, 10).contiguous(
+        memory_format=torch.channels_last)
     with torch.inference_mode():
         out = conv(x)
     assert_close(out, pool(x))
@@ -278,8 +282,9 @@ def test_avg_pool_conv_equals_the_pool(kernel, stride, padding, tmp_path):
             return (conv(images), )
 
     # Exported, it stays the pool.
-    export_onnx(Features(), x, str(tmp_path / 'pool.onnx'))
-    ops = [n.op_type for n in onnx.load(str(tmp_path / 'pool.onnx')).graph.node]
+    path = str(tmp_path / 'pool.onnx')
+    export_onnx(Features(), x, path)
+    ops = [node.op_type for node in onnx.load(path).graph.node]
     assert ops == ['AveragePool']
 
 
@@ -297,10 +302,12 @@ def test_fuse_sequential_converts_only_pools_that_are_convs():
         assert fuse_sequential(nn.Sequential(other, conv))[0] is other
 
 
-@pytest.mark.parametrize('relu', [True, False])
-def test_fused_conv_adds_onto_a_reused_residual(relu):
+@pytest.mark.parametrize('relu, relu6', [(True, False), (False, True),
+                                         (False, False)])
+def test_fused_conv_adds_onto_a_reused_residual(relu, relu6):
     torch.manual_seed(0)
-    conv = FusedConv2d(torch.randn(16, 8, 1, 1), torch.randn(16), relu=relu)
+    conv = FusedConv2d(
+        torch.randn(16, 8, 1, 1) * 4, torch.randn(16), relu=relu, relu6=relu6)
     x = torch.randn(2, 8, 9, 7)
     residual = torch.randn(2, 16, 9, 7).contiguous(
         memory_format=torch.channels_last)
