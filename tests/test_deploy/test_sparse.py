@@ -311,9 +311,9 @@ def test_fused_conv_adds_onto_a_reused_residual(relu, relu6):
     x = torch.randn(2, 8, 9, 7)
     residual = torch.randn(2, 16, 9, 7).contiguous(
         memory_format=torch.channels_last)
+    kept = residual.clone()
     with torch.inference_mode():
         fresh = conv(x, residual)
-        kept = residual.clone()
         assert torch.equal(residual, kept)  # not written without reuse
         reused = conv(x, residual, reuse_residual=True)
     assert_close(reused, fresh)

@@ -11,14 +11,13 @@ the interleaved timing). Turns are split into rounds so that slow phases
 of the machine fall on every model.
 """
 import multiprocessing
-import time
 from collections import defaultdict
 from typing import Callable, Dict, List
 
 import torch
 
 from ...deploy.malloc import freed_memory_kept, keep_freed_memory
-from .runners import SETTLE_SECONDS, Runner
+from .runners import Runner, time_call
 
 # Turns of each worker when every model runs in its own process.
 PROCESS_ROUNDS = 3
@@ -28,14 +27,8 @@ def time_forwards(model: Callable, images: torch.Tensor, untimed: int,
                   timed: int) -> List[float]:
     """Latencies (ms) of ``timed`` forwards after ``untimed`` ones, each
     followed by a ``SETTLE_SECONDS`` pause (CPU)."""
-    times = []
-    for index in range(untimed + timed):
-        start = time.perf_counter()
-        model(images)
-        if index >= untimed:
-            times.append((time.perf_counter() - start) * 1e3)
-        time.sleep(SETTLE_SECONDS)
-    return times
+    times = [time_call(lambda: model(images)) for _ in range(untimed + timed)]
+    return times[untimed:]
 
 
 def _serve(conn, runner, images: torch.Tensor, num_threads: int,

@@ -1,7 +1,10 @@
 """What the benchmark times: picklable descriptions of the models, built
-where they run (in the benchmark's process or a worker of its own)."""
+where they run (in the benchmark's process or a worker of its own), and
+how one forward is timed."""
+import time
 from typing import Callable, NamedTuple, Union
 
+import torch
 import torch.nn as nn
 
 from ...deploy.engines import EngineBackbone
@@ -12,6 +15,24 @@ from ...deploy.export import ENGINE_RUNS
 # the 200 ms after a 2-thread conv, none after a 10 ms pause); without the
 # pause that spin runs into the next model's time, an engine's on 2 cores.
 SETTLE_SECONDS = 0.02
+
+
+def _synchronize(device: torch.device) -> None:
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def time_call(run: Callable[[], object],
+              device: torch.device = torch.device('cpu')) -> float:
+    """Latency (ms) of one call of ``run`` (synchronised on CUDA), then a
+    ``SETTLE_SECONDS`` pause."""
+    _synchronize(device)
+    start = time.perf_counter()
+    run()
+    _synchronize(device)
+    latency = (time.perf_counter() - start) * 1e3
+    time.sleep(SETTLE_SECONDS)
+    return latency
 
 
 class TorchRunner(NamedTuple):

@@ -15,7 +15,6 @@ import copy
 import os.path as osp
 import statistics
 import tempfile
-import time
 from collections import defaultdict
 from typing import Callable, Dict, List, Sequence
 
@@ -28,17 +27,12 @@ from ...utils.args import check_choice
 from ..model_inputs import AnalysisInputError
 from .models import DENSE, STOCK, calibrate_mask_rate
 from .processes import time_in_processes
-from .runners import SETTLE_SECONDS, EngineRunner, Runner, TorchRunner
+from .runners import EngineRunner, Runner, TorchRunner, time_call
 
 BACKENDS = ('torch', ) + tuple(ENGINE_RUNS)
 # How the models share the machine: 'interleaved', all in this process,
 # round by round; 'processes', each alone in a worker process of its own.
 ISOLATIONS = ('interleaved', 'processes')
-
-
-def _synchronize(device: torch.device) -> None:
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
 
 
 def time_interleaved(runners: Dict[str, Callable], runs: int, warmup: int,
@@ -52,13 +46,9 @@ def time_interleaved(runners: Dict[str, Callable], runs: int, warmup: int,
     times = defaultdict(list)
     for round_index in range(warmup + runs):
         for name, run in runners.items():
-            _synchronize(device)
-            start = time.perf_counter()
-            run()
-            _synchronize(device)
+            latency = time_call(run, device)
             if round_index >= warmup:
-                times[name].append((time.perf_counter() - start) * 1e3)
-            time.sleep(SETTLE_SECONDS)
+                times[name].append(latency)
     return dict(times)
 
 
